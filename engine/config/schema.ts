@@ -1,0 +1,265 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
+export interface Config {
+  /** Absolute path of the config file; null when built-in defaults were used. */
+  file: string | null;
+  storage: { path: string };
+  dns: { servers: string[]; timeoutMs: number; tries: number; maxCacheTtlMs: number };
+  delivery: {
+    port: number;
+    connectTimeoutMs: number;
+    greetingTimeoutMs: number;
+    commandTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerPath: number;
+    maxMessagesPerConnection: number;
+    maxRecipientsPerTransaction: number;
+    leaseMs: number;
+    tls: TlsMode;
+    batchSize: number;
+    window: number;
+  };
+  sources: { address: string; helo: string }[];
+  pools: Record<string, { sources: { address: string; weight: number }[] }>;
+  retry: { scheduleMs: number[]; maxAgeMs: number; jitter: number };
+  log: { level: string };
+}
+
+export const TLS_MODES = ['opportunistic', 'disabled'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DEFAULT_STORAGE_PATH = './data/mxpress.db';
+export const DEFAULT_POOL = 'default';
+
+const quote = (v: unknown): string => JSON.stringify(v);
+
+/**
+ * Timeouts end up in Node timers, which fire after 1 ms when asked to wait more than 2^31 - 1 ms
+ * (about 24.8 days): a longer timeout would silently act as almost none.
+ */
+const MAX_TIMEOUT = { ms: 24 * 86_400_000, text: '24d' };
+
+/**
+ * A duration string → milliseconds, above zero. Issues raised in transforms are fatal: a failed
+ * transform leaves no value, and the cross-field checks must not run on a document with holes.
+ */
+function duration(max?: { ms: number; text: string }) {
+  return z.string({ invalid_type_error: 'must be a duration string with a unit, e.g. "30s"' }).transform((text, ctx) => {
+    let millis: number;
+    try {
+      millis = parseDuration(text);
+    } catch (err) {
+      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: (err as Error).message });
+      return z.NEVER;
+    }
+    if (millis <= 0) {
+      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `${quote(text)} must be longer than zero` });
+      return z.NEVER;
+    }
+    if (max && millis > max.ms) {
+      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `${quote(text)} is too long: a timeout can be at most "${max.text}"` });
+      return z.NEVER;
+    }
+    return millis;
+  });
+}
+
+const timeout = () => duration(MAX_TIMEOUT);
+
+function integer(min: number, max: number) {
+  const range = `must be a whole number ${min}..${max}`;
+  return z.number({ invalid_type_error: range }).int(range).min(min, range).max(max, range);
+}
+
+const ipAddress = z
+  .string({ required_error: 'is required', invalid_type_error: 'must be an IP address string' })
+  .refine((v) => isIP(v) !== 0, (v) => ({ message: `${quote(v)} is not an IPv4 or IPv6 address` }));
+
+/** RFC 5321 wants a fully qualified name in EHLO, and strict receivers reject a bare host name. */
+const FQDN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const helo = z
+  .string({ required_error: 'is required', invalid_type_error: 'must be a hostname string' })
+  .refine((v) => FQDN.test(v), (v) => ({ message: `${quote(v)} is not a fully qualified hostname (e.g. "mta1.sender.example")` }));
+
+const dnsServer = z.string().refine(isDnsServer, (v) => ({ message: `${quote(v)} is not IP, IP:port or [IPv6]:port` }));
+
+/** `9.9.9.9`, `9.9.9.9:53`, `::1`, `[::1]`, `[::1]:5353`: the forms the system resolver accepts. */
+function isDnsServer(v: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && isPort(bracketed[2]);
+  if (isIP(v) !== 0) return true;
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(v);
+  return withPort !== null && isIP(withPort[1]!) === 4 && isPort(withPort[2]);
+}
+
+function isPort(digits: string | undefined): boolean {
+  if (digits === undefined) return true;
+  const port = Number(digits);
+  return port >= 1 && port <= 65535;
+}
+
+const poolEntryTable = z.object({ address: ipAddress, weight: integer(1, 1000).default(1) }).strict();
+type PoolEntry = z.infer<typeof poolEntryTable>;
+
+/**
+ * A pool entry is an address string (weight 1) or an inline table. Dispatching on the TOML type,
+ * rather than using a zod union, keeps the errors of the form the operator chose: a union that fails
+ * both ways only says "invalid input".
+ */
+const poolSource = z.unknown().transform((value, ctx): PoolEntry => {
+  if (typeof value === 'string') return relay(ipAddress.safeParse(value), ctx, (address) => ({ address, weight: 1 }));
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return relay(poolEntryTable.safeParse(value), ctx, (entry) => entry);
+  ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `must be an address string or an inline table { address = "…", weight = N } (got ${quote(value)})` });
+  return z.NEVER;
+});
+
+/** Passes a nested parse's result on, its issues placed under the current key. */
+function relay<In, Out>(result: z.SafeParseReturnType<unknown, In>, ctx: z.RefinementCtx, map: (value: In) => Out): Out {
+  if (result.success) return map(result.data);
+  for (const issue of result.error.issues) ctx.addIssue({ ...issue, fatal: true });
+  return z.NEVER;
+}
+
+const poolName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'pool names use letters, digits, "_" and "-"');
+
+/**
+ * A TOML table whose keys all have defaults, so a missing table means "all defaults". The cast is
+ * needed because TypeScript cannot see through the generic shape that `{}` is a valid input.
+ */
+const section = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict().default({} as never);
+
+const shapeSchema = z
+  .object({
+    storage: section({ path: z.string().min(1, 'must not be empty').default(DEFAULT_STORAGE_PATH) }),
+    dns: section({
+      servers: z.array(dnsServer).default([]),
+      timeout: timeout().default('5s'),
+      tries: integer(1, 10).default(2),
+      max_cache_ttl: duration().default('1h'),
+    }),
+    delivery: section({
+      port: integer(1, 65535).default(25),
+      connect_timeout: timeout().default('30s'),
+      greeting_timeout: timeout().default('60s'),
+      command_timeout: timeout().default('5m'),
+      idle_timeout: timeout().default('5s'),
+      max_connections: integer(1, 100_000).default(200),
+      max_connections_per_path: integer(1, 10_000).default(10),
+      max_messages_per_connection: integer(1, 1_000_000).default(100),
+      max_recipients_per_transaction: integer(1, 1000).default(50),
+      lease: duration().default('10m'),
+      tls: z.enum(TLS_MODES).default('opportunistic'),
+      batch_size: integer(1, 100_000).default(500),
+      window: integer(1, 10_000_000).default(5000),
+    }),
+    sources: z.array(z.object({ address: ipAddress, helo }).strict()).default([]),
+    pools: z.record(poolName, z.object({ sources: z.array(poolSource).min(1, 'a pool needs at least one source') }).strict()).default({}),
+    retry: section({
+      schedule: z.array(duration()).min(1, 'needs at least one delay').default(['5m', '15m', '30m', '1h', '2h', '4h']),
+      max_age: duration().default('3d'),
+      jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
+    }),
+    log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+  })
+  .strict();
+
+/** Zod runs the cross-field checks only once every field has the right shape. */
+export const rawSchema = shapeSchema.superRefine(checkCrossFields);
+
+export type RawConfig = z.infer<typeof shapeSchema>;
+
+/**
+ * Addresses compared the way the kernel sees them: `::1` and `0:0:0:0:0:0:0:1` are one source.
+ * The WHATWG URL parser canonicalizes IPv6; zone ids (`fe80::1%eth0`) it refuses are compared as text.
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname;
+  } catch {
+    return address.toLowerCase();
+  }
+}
+
+function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
+  const known = new Set<string>();
+  c.sources.forEach((s, i) => {
+    const key = addressKey(s.address);
+    if (known.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i, 'address'], message: `${quote(s.address)} is already an earlier [[sources]] address` });
+    known.add(key);
+  });
+  for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
+  if (c.delivery.window < c.delivery.batch_size) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['delivery', 'window'],
+      message: `${c.delivery.window} is below batch_size (${c.delivery.batch_size}); a round could never claim a full batch`,
+    });
+  }
+}
+
+function checkPool(name: string, addresses: string[], known: Set<string>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  addresses.forEach((address, i) => {
+    const path = ['pools', name, 'sources', i];
+    const key = addressKey(address);
+    if (known.size === 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(address)}: no [[sources]] are configured, so a pool has nothing to name; add [[sources]] or remove [pools.${name}]` });
+    } else if (!known.has(key)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(address)} is not a [[sources]] address` });
+    } else if (seen.has(key)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(address)} is listed twice in this pool; raise its weight instead` });
+    }
+    seen.add(key);
+  });
+}
+
+/** snake_case TOML → the camelCase Config. `storagePath` arrives already absolute. */
+export function toConfig(raw: RawConfig, file: string | null, storagePath: string): Config {
+  const d = raw.delivery;
+  return {
+    file,
+    storage: { path: storagePath },
+    dns: { servers: raw.dns.servers, timeoutMs: raw.dns.timeout, tries: raw.dns.tries, maxCacheTtlMs: raw.dns.max_cache_ttl },
+    delivery: {
+      port: d.port,
+      connectTimeoutMs: d.connect_timeout,
+      greetingTimeoutMs: d.greeting_timeout,
+      commandTimeoutMs: d.command_timeout,
+      idleTimeoutMs: d.idle_timeout,
+      maxConnections: d.max_connections,
+      maxConnectionsPerPath: d.max_connections_per_path,
+      maxMessagesPerConnection: d.max_messages_per_connection,
+      maxRecipientsPerTransaction: d.max_recipients_per_transaction,
+      leaseMs: d.lease,
+      tls: d.tls,
+      batchSize: d.batch_size,
+      window: d.window,
+    },
+    sources: raw.sources.map((s) => ({ address: s.address, helo: s.helo })),
+    pools: toPools(raw),
+    retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
+    log: { level: raw.log.level },
+  };
+}
+
+/**
+ * Pool entries are rewritten to their [[sources]] spelling, so consumers can match addresses as
+ * plain strings. Without a configured default pool, "default" holds every source at weight 1 (and
+ * is empty when there are no sources: send from the host's own address).
+ */
+function toPools(raw: RawConfig): Config['pools'] {
+  const spelling = new Map(raw.sources.map((s) => [addressKey(s.address), s.address]));
+  const pools: Config['pools'] = {};
+  for (const [name, pool] of Object.entries(raw.pools)) {
+    pools[name] = {
+      sources: pool.sources.map((entry) => ({ address: spelling.get(addressKey(entry.address)) ?? entry.address, weight: entry.weight })),
+    };
+  }
+  pools[DEFAULT_POOL] ??= { sources: raw.sources.map((s) => ({ address: s.address, weight: 1 })) };
+  return pools;
+}
