@@ -1,0 +1,82 @@
+/**
+ * Schema of the SQLite adapter. Versioned with `PRAGMA user_version`; each entry migrates from the
+ * version before it. Kept close to portable SQL so a PostgreSQL adapter can share its shape.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE campaigns (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    from_header TEXT    NOT NULL,
+    mail_from   TEXT    NOT NULL,
+    subject     TEXT    NOT NULL,
+    html        TEXT,
+    text        TEXT,
+    pool        TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+
+  CREATE TABLE recipients (
+    id              INTEGER PRIMARY KEY,
+    campaign_id     INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    email           TEXT    NOT NULL,
+    domain          TEXT    NOT NULL,
+    attrs           TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    queued_at       INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER,
+    source_ip       TEXT,
+    category        TEXT,
+    last_code       INTEGER,
+    last_text       TEXT,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (campaign_id, email)
+  );
+  -- Only live rows are indexed for claiming: final rows leave the index when their status changes,
+  -- so the index stays as small as the queue, not as large as the history.
+  CREATE INDEX recipients_due ON recipients (next_attempt_at) WHERE status IN ('queued', 'deferred');
+
+  CREATE TABLE invalid_rows (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    line        INTEGER NOT NULL,
+    value       TEXT    NOT NULL,
+    reason      TEXT    NOT NULL
+  );
+  CREATE INDEX invalid_rows_campaign ON invalid_rows (campaign_id);
+
+  -- Append-only accounting, one row per attempt (PowerMTA's accounting file is the model).
+  CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    campaign_id  INTEGER NOT NULL,
+    status       TEXT    NOT NULL,
+    category     TEXT,
+    source_ip    TEXT,
+    mx_host      TEXT,
+    code         INTEGER,
+    enhanced     TEXT,
+    text         TEXT    NOT NULL,
+    duration_ms  INTEGER NOT NULL,
+    tls          TEXT    NOT NULL
+  );
+  CREATE INDEX events_campaign ON events (campaign_id, id);
+
+  CREATE TABLE suppressions (
+    email      TEXT PRIMARY KEY,
+    reason     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE engine_lock (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    pid   INTEGER NOT NULL,
+    host  TEXT    NOT NULL,
+    since INTEGER NOT NULL
+  );
+  `,
+];

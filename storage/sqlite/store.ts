@@ -1,0 +1,313 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  AttemptRecord,
+  Campaign,
+  CampaignInput,
+  CampaignStatus,
+  CampaignSummary,
+  ClaimedRecipient,
+  CountRow,
+  EventRow,
+  ImportResult,
+  InvalidRow,
+  NewRecipient,
+  QueueStatus,
+  Store,
+} from '../store.js';
+import { MIGRATIONS } from './schema.js';
+import { queueStatus } from './status.js';
+
+const LIVE = `('queued', 'deferred')`;
+
+interface CampaignRow {
+  id: number;
+  name: string;
+  from_header: string;
+  mail_from: string;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  pool: string;
+  status: CampaignStatus;
+  created_at: number;
+}
+
+interface ClaimRow {
+  id: number;
+  campaign_id: number;
+  email: string;
+  domain: string;
+  attrs: string;
+  attempts: number;
+  queued_at: number;
+  source_ip: string | null;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'STORE_OPEN' | 'STORE_NOT_FOUND' | 'STORE_STATE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`);
+  }
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit survives power loss, not only a process crash. Writes are batched, so the
+  // fsync per commit is paid a few dozen times a second, not per recipient.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+class SqliteStore implements Store {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      insertCampaign: db.prepare(
+        `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, status, created_at)
+         VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, 'importing', @now)`,
+      ),
+      insertRecipient: db.prepare(
+        `INSERT OR IGNORE INTO recipients (campaign_id, email, domain, attrs, status, queued_at, next_attempt_at, updated_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      ),
+      insertInvalid: db.prepare(`INSERT INTO invalid_rows (campaign_id, line, value, reason) VALUES (?, ?, ?, ?)`),
+      campaign: db.prepare(`SELECT * FROM campaigns WHERE id = ?`),
+      claim: db.prepare(
+        `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at = @leaseUntil
+         WHERE id IN (
+           SELECT id FROM recipients
+           WHERE status IN ${LIVE} AND next_attempt_at <= @now
+             AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
+           ORDER BY next_attempt_at LIMIT @limit)
+         RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip`,
+      ),
+      updateRecipient: db.prepare(
+        `UPDATE recipients SET status = @status, attempts = attempts + 1,
+           next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
+           source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
+           last_text = @text, updated_at = @at
+         WHERE id = @recipientId`,
+      ),
+      insertEvent: db.prepare(
+        `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
+         VALUES (@at, @recipientId, @campaignId, @status, @category, @sourceIp, @mxHost, @code, @enhanced, @text, @durationMs, @tls)`,
+      ),
+      nextDue: db.prepare(
+        `SELECT MIN(next_attempt_at) AS t FROM recipients
+         WHERE status IN ${LIVE} AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')`,
+      ),
+    };
+  }
+
+  beginImport(c: CampaignInput, now: number): number {
+    const info = this.stmt.insertCampaign.run({ ...c, now });
+    return Number(info.lastInsertRowid);
+  }
+
+  addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number) {
+    return this.db.transaction(() => {
+      let inserted = 0;
+      for (const r of rows) {
+        inserted += this.stmt.insertRecipient.run(campaignId, r.email, r.domain, JSON.stringify(r.attrs), now, now, now).changes;
+      }
+      for (const bad of invalid) this.stmt.insertInvalid.run(campaignId, bad.line, bad.value, bad.reason);
+      return { inserted, duplicates: rows.length - inserted };
+    })();
+  }
+
+  finishImport(campaignId: number): ImportResult {
+    return this.db.transaction(() => {
+      const c = this.requireCampaign(campaignId);
+      if (c.status !== 'importing') throw new StoreError('STORE_STATE', `campaign ${campaignId} is not importing`);
+      const suppressed = this.db
+        .prepare(
+          `UPDATE recipients SET status = 'suppressed', category = 'suppressed'
+           WHERE campaign_id = ? AND email IN (SELECT email FROM suppressions)`,
+        )
+        .run(campaignId).changes;
+      this.db.prepare(`UPDATE campaigns SET status = 'running' WHERE id = ?`).run(campaignId);
+      const accepted = this.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
+      const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
+      return { campaignId, accepted: accepted.n, duplicates: 0, invalid: invalid.n, suppressed };
+    })();
+  }
+
+  abortImport(campaignId: number): void {
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM recipients WHERE campaign_id = ?`).run(campaignId);
+      this.db.prepare(`DELETE FROM invalid_rows WHERE campaign_id = ?`).run(campaignId);
+      this.db.prepare(`DELETE FROM campaigns WHERE id = ? AND status = 'importing'`).run(campaignId);
+    })();
+  }
+
+  getCampaign(id: number): Campaign | null {
+    const row = this.stmt.campaign.get(id) as CampaignRow | undefined;
+    return row ? toCampaign(row) : null;
+  }
+
+  claimDue(now: number, limit: number, leaseUntil: number): ClaimedRecipient[] {
+    const rows = this.stmt.claim.all({ now, limit, leaseUntil }) as ClaimRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      campaignId: r.campaign_id,
+      email: r.email,
+      domain: r.domain,
+      attrs: JSON.parse(r.attrs) as Record<string, string>,
+      attempts: r.attempts,
+      queuedAt: r.queued_at,
+      sourceIp: r.source_ip,
+    }));
+  }
+
+  recordAttempts(records: AttemptRecord[]): void {
+    if (records.length === 0) return;
+    this.db.transaction(() => {
+      for (const r of records) {
+        this.stmt.updateRecipient.run(r);
+        this.stmt.insertEvent.run(r);
+      }
+    })();
+  }
+
+  releaseLeases(now: number, ids?: number[]): number {
+    if (ids && ids.length === 0) return 0;
+    const base = `UPDATE recipients SET next_attempt_at = ?, lease_until = NULL WHERE lease_until IS NOT NULL AND status IN ${LIVE}`;
+    if (!ids) return this.db.prepare(base).run(now).changes;
+    const release = this.db.prepare(`${base} AND id = ?`);
+    return this.db.transaction(() => ids.reduce((n, id) => n + release.run(now, id).changes, 0))();
+  }
+
+  finishCampaigns(now: number): number {
+    return this.db
+      .prepare(
+        `UPDATE campaigns SET status = 'finished', finished_at = ?
+         WHERE status = 'running'
+           AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = campaigns.id AND r.status IN ${LIVE})`,
+      )
+      .run(now).changes;
+  }
+
+  nextDueAt(): number | null {
+    return (this.stmt.nextDue.get() as { t: number | null }).t;
+  }
+
+  campaignSummary(campaignId: number): CampaignSummary {
+    this.requireCampaign(campaignId);
+    const counts = this.db
+      .prepare(
+        `SELECT status, CASE WHEN status IN ('deferred', 'bounced', 'expired') THEN category END AS category, COUNT(*) AS count
+         FROM recipients WHERE campaign_id = ? GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+      .all(campaignId) as CountRow[];
+    const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
+    const next = this.db
+      .prepare(`SELECT MIN(next_attempt_at) AS t FROM recipients WHERE campaign_id = ? AND status = 'deferred'`)
+      .get(campaignId) as { t: number | null };
+    return { campaignId, counts, invalid: invalid.n, nextAttemptAt: next.t };
+  }
+
+  queueStatus(now: number): QueueStatus {
+    return queueStatus(this.db, now);
+  }
+
+  events(campaignId: number, limit: number): EventRow[] {
+    return this.db
+      .prepare(
+        `SELECT e.recipient_id AS recipientId, r.email, e.at, e.status, e.category, e.source_ip AS sourceIp,
+                e.mx_host AS mxHost, e.code, e.text, e.tls
+         FROM events e JOIN recipients r ON r.id = e.recipient_id
+         WHERE e.campaign_id = ? ORDER BY e.id LIMIT ?`,
+      )
+      .all(campaignId, limit) as EventRow[];
+  }
+
+  invalidRows(campaignId: number, limit: number): InvalidRow[] {
+    return this.db
+      .prepare(`SELECT line, value, reason FROM invalid_rows WHERE campaign_id = ? ORDER BY line LIMIT ?`)
+      .all(campaignId, limit) as InvalidRow[];
+  }
+
+  addSuppression(email: string, reason: string, now: number): void {
+    this.db
+      .prepare(`INSERT INTO suppressions (email, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO UPDATE SET reason = excluded.reason`)
+      .run(email, reason, now);
+  }
+
+  removeSuppression(email: string): boolean {
+    return this.db.prepare(`DELETE FROM suppressions WHERE email = ?`).run(email).changes > 0;
+  }
+
+  listSuppressions() {
+    return this.db
+      .prepare(`SELECT email, reason, created_at AS createdAt FROM suppressions ORDER BY email`)
+      .all() as { email: string; reason: string; createdAt: number }[];
+  }
+
+  acquireEngineLock(pid: number, host: string, isAlive: (pid: number) => boolean, now: number) {
+    return this.db.transaction(() => {
+      const held = this.db.prepare(`SELECT pid, host FROM engine_lock WHERE id = 1`).get() as { pid: number; host: string } | undefined;
+      if (held && held.pid !== pid && held.host === host && isAlive(held.pid)) return { ok: false as const, holder: held.pid };
+      this.db
+        .prepare(`INSERT INTO engine_lock (id, pid, host, since) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`)
+        .run(pid, host, now);
+      return { ok: true as const, tookOverFrom: held && held.pid !== pid ? held.pid : null };
+    })();
+  }
+
+  releaseEngineLock(pid: number): void {
+    this.db.prepare(`DELETE FROM engine_lock WHERE id = 1 AND pid = ?`).run(pid);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private requireCampaign(id: number): Campaign {
+    const c = this.getCampaign(id);
+    if (!c) throw new StoreError('STORE_NOT_FOUND', `no campaign ${id}`);
+    return c;
+  }
+}
+
+function toCampaign(r: CampaignRow): Campaign {
+  return {
+    id: r.id,
+    name: r.name,
+    from: r.from_header,
+    mailFrom: r.mail_from,
+    subject: r.subject,
+    html: r.html,
+    text: r.text,
+    pool: r.pool,
+    status: r.status,
+    createdAt: r.created_at,
+  };
+}
+

@@ -1,0 +1,159 @@
+/**
+ * The store interface: everything the engine persists goes through it, so a PostgreSQL adapter can
+ * follow the SQLite one for multi-node (claims become `FOR UPDATE SKIP LOCKED`, leases stay leases).
+ */
+
+/** Live states are `queued` and `deferred`; the rest are final. In flight is a lease, never a state. */
+export type RecipientStatus =
+  | 'queued'
+  | 'deferred'
+  | 'delivered'
+  | 'bounced'
+  | 'expired'
+  | 'suppressed'
+  | 'cancelled';
+
+export const FINAL_STATUSES: readonly RecipientStatus[] = ['delivered', 'bounced', 'expired', 'suppressed', 'cancelled'];
+
+/** `importing` campaigns are never claimed: a failed import is removed whole, so nothing is half-stored. */
+export type CampaignStatus = 'importing' | 'running' | 'finished';
+
+export interface CampaignInput {
+  name: string;
+  /** RFC 5322 From header as given, e.g. `News <news@sender.test>`. */
+  from: string;
+  /** Envelope sender (MAIL FROM). */
+  mailFrom: string;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  pool: string;
+}
+
+export interface Campaign extends CampaignInput {
+  id: number;
+  status: CampaignStatus;
+  createdAt: number;
+}
+
+export interface NewRecipient {
+  /** Normalized address (lower-cased, IDN domain in punycode). */
+  email: string;
+  domain: string;
+  attrs: Record<string, string>;
+}
+
+export interface InvalidRow {
+  line: number;
+  value: string;
+  reason: string;
+}
+
+export interface ClaimedRecipient {
+  id: number;
+  campaignId: number;
+  email: string;
+  domain: string;
+  attrs: Record<string, string>;
+  /** Attempts made before this claim. */
+  attempts: number;
+  queuedAt: number;
+  /** Source address of earlier attempts, kept so retries (greylisting) come from the same IP. */
+  sourceIp: string | null;
+}
+
+export type AttemptStatus = 'delivered' | 'deferred' | 'bounced' | 'expired';
+
+/** One attempt's result for one recipient: updates the recipient and appends an event, in one batch. */
+export interface AttemptRecord {
+  recipientId: number;
+  campaignId: number;
+  status: AttemptStatus;
+  /** Only for deferred. */
+  nextAttemptAt: number | null;
+  category: string | null;
+  sourceIp: string | null;
+  mxHost: string | null;
+  code: number | null;
+  enhanced: string | null;
+  text: string;
+  durationMs: number;
+  tls: 'none' | 'verified' | 'unverified';
+  at: number;
+}
+
+export interface ImportResult {
+  campaignId: number;
+  accepted: number;
+  duplicates: number;
+  invalid: number;
+  suppressed: number;
+}
+
+export interface CountRow {
+  status: RecipientStatus;
+  category: string | null;
+  count: number;
+}
+
+export interface QueueStatus {
+  byStatus: Record<RecipientStatus, number>;
+  inFlight: number;
+  dueNow: number;
+  dueWithinHour: number;
+  nextDueAt: number | null;
+  byDomain: { domain: string; queued: number; deferred: number; delivered: number; bounced: number }[];
+}
+
+export interface CampaignSummary {
+  campaignId: number;
+  counts: CountRow[];
+  invalid: number;
+  nextAttemptAt: number | null;
+}
+
+export interface EventRow {
+  recipientId: number;
+  email: string;
+  at: number;
+  status: AttemptStatus;
+  category: string | null;
+  sourceIp: string | null;
+  mxHost: string | null;
+  code: number | null;
+  text: string;
+  tls: string;
+}
+
+export interface Store {
+  /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
+  beginImport(campaign: CampaignInput, now: number): number;
+  addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number): { inserted: number; duplicates: number };
+  finishImport(campaignId: number): ImportResult;
+  abortImport(campaignId: number): void;
+
+  getCampaign(id: number): Campaign | null;
+  /** Leases up to `limit` due recipients of running campaigns: they become invisible until `leaseUntil`. */
+  claimDue(now: number, limit: number, leaseUntil: number): ClaimedRecipient[];
+  recordAttempts(records: AttemptRecord[]): void;
+  /** Returns leased rows to due at once (shutdown, or start-up after a crash of the only engine). */
+  releaseLeases(now: number, ids?: number[]): number;
+  /** Marks running campaigns with no live recipients as finished. */
+  finishCampaigns(now: number): number;
+
+  nextDueAt(): number | null;
+  campaignSummary(campaignId: number): CampaignSummary;
+  queueStatus(now: number): QueueStatus;
+  events(campaignId: number, limit: number): EventRow[];
+  invalidRows(campaignId: number, limit: number): InvalidRow[];
+
+  addSuppression(email: string, reason: string, now: number): void;
+  removeSuppression(email: string): boolean;
+  listSuppressions(): { email: string; reason: string; createdAt: number }[];
+
+  /** Takes the single-engine lock; returns the pid of a live holder instead when there is one. */
+  acquireEngineLock(pid: number, host: string, isAlive: (pid: number) => boolean, now: number): { ok: true; tookOverFrom: number | null } | { ok: false; holder: number };
+  releaseEngineLock(pid: number): void;
+
+  close(): void;
+}

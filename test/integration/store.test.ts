@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openSqliteStore } from '../../storage/sqlite/store.js';
+import type { AttemptRecord, CampaignInput, Store } from '../../storage/store.js';
+
+const campaign: CampaignInput = { name: 'c', from: 'News <news@sender.test>', mailFrom: 'news@sender.test', subject: 's', html: '<p>x</p>', text: null, pool: 'default' };
+
+function fresh(): { store: Store; path: string } {
+  const path = join(mkdtempSync(join(tmpdir(), 'mxpress-store-')), 'q.db');
+  return { store: openSqliteStore(path), path };
+}
+
+function recipients(n: number) {
+  return Array.from({ length: n }, (_, i) => ({ email: `u${i}@d${i % 3}.test`, domain: `d${i % 3}.test`, attrs: { i: String(i) } }));
+}
+
+function attempt(id: number, campaignId: number, status: AttemptRecord['status'], at: number, next: number | null = null): AttemptRecord {
+  return { recipientId: id, campaignId, status, nextAttemptAt: next, category: status === 'delivered' ? null : 'other', sourceIp: '127.0.1.1', mxHost: 'mx.test', code: 250, enhanced: null, text: 'ok', durationMs: 3, tls: 'none', at };
+}
+
+test('an import is invisible until finished, and an aborted one leaves nothing', () => {
+  const { store } = fresh();
+  const id = store.beginImport(campaign, 1000);
+  store.addRecipients(id, recipients(10), [{ line: 3, value: 'x', reason: 'bad' }], 1000);
+  assert.equal(store.claimDue(2000, 100, 5000).length, 0, 'importing campaigns are not claimed');
+  store.abortImport(id);
+  assert.equal(store.getCampaign(id), null);
+  assert.equal(store.queueStatus(2000).byStatus.queued, 0);
+  store.close();
+});
+
+test('duplicates are dropped, suppressed addresses end suppressed', () => {
+  const { store } = fresh();
+  store.addSuppression('u1@d1.test', 'manual', 1);
+  const id = store.beginImport(campaign, 1000);
+  const rows = recipients(5);
+  const first = store.addRecipients(id, rows, [], 1000);
+  const again = store.addRecipients(id, rows.slice(0, 2), [], 1000);
+  assert.deepEqual([first.inserted, again.duplicates], [5, 2]);
+  const result = store.finishImport(id);
+  assert.deepEqual({ accepted: result.accepted, suppressed: result.suppressed }, { accepted: 5, suppressed: 1 });
+  const claimed = store.claimDue(2000, 100, 9000);
+  assert.equal(claimed.length, 4);
+  assert.ok(!claimed.some((r) => r.email === 'u1@d1.test'));
+  store.close();
+});
+
+test('claims are leases: invisible while leased, due again after release (crash recovery)', () => {
+  const { store, path } = fresh();
+  const id = store.beginImport(campaign, 1000);
+  store.addRecipients(id, recipients(6), [], 1000);
+  store.finishImport(id);
+  const a = store.claimDue(2000, 4, 60_000);
+  assert.equal(a.length, 4);
+  assert.equal(store.claimDue(2000, 10, 60_000).length, 2, 'leased rows are not claimed twice');
+  store.recordAttempts([attempt(a[0]!.id, id, 'delivered', 2100), attempt(a[1]!.id, id, 'deferred', 2100, 5000)]);
+  assert.equal(store.queueStatus(2200).inFlight, 4);
+  store.close();
+
+  // A new process opens the same file, as `start` does after kill -9 of `send`.
+  const reopened = openSqliteStore(path);
+  const released = reopened.releaseLeases(3000);
+  assert.equal(released, 4, 'the two still leased from the first claim plus the two of the second');
+  const again = reopened.claimDue(3000, 10, 90_000);
+  const ids = new Set(again.map((r) => r.id));
+  assert.ok(ids.has(a[2]!.id) && ids.has(a[3]!.id), 'the unfinished rows of the first claim are due again');
+  assert.equal(again.length, 4, 'deferred one is not due until 5000');
+  assert.equal(reopened.claimDue(5000, 10, 90_000).length, 1, 'the deferred one is due at its time');
+  const summary = reopened.campaignSummary(id);
+  assert.deepEqual(summary.counts.find((c) => c.status === 'delivered')?.count, 1);
+  assert.equal(reopened.events(id, 10).length, 2);
+  reopened.close();
+});
+
+test('the engine lock refuses a live holder and takes over from a dead one', () => {
+  const { store } = fresh();
+  assert.deepEqual(store.acquireEngineLock(111, 'h', () => true, 1), { ok: true, tookOverFrom: null });
+  assert.deepEqual(store.acquireEngineLock(222, 'h', () => true, 2), { ok: false, holder: 111 });
+  assert.deepEqual(store.acquireEngineLock(222, 'h', () => false, 3), { ok: true, tookOverFrom: 111 });
+  store.releaseEngineLock(222);
+  assert.deepEqual(store.acquireEngineLock(333, 'h', () => true, 4), { ok: true, tookOverFrom: null });
+  store.close();
+});
