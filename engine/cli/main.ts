@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { CliError, EXIT } from './exit.js';
+import { sendCommand } from './send.js';
+import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
+import { suppressCommand } from './suppress.js';
+
+const USAGE = `usage: mxpress <command> [options]
+
+commands:
+  send      --csv FILE --from ADDR --subject TEXT (--html FILE | --text FILE) [--pool NAME] [--name NAME]
+            [--mail-from ADDR] [--max-wait 60s] [--json] [--config FILE]
+            store a campaign, deliver it, print a summary
+  start     [--config FILE]        run the engine until SIGTERM: deliver whatever is due
+  status    [--config FILE] [--json]   queue depth by state, due soon, per-domain counts
+  suppress  add|remove EMAIL… | list [--reason TEXT] [--config FILE]
+
+exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database
+`;
+
+type Command = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
+const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand };
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new CliError(EXIT.usage, `unknown command "${name}"\n\n${USAGE}`);
+  return command(rest, process.stdout);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`mxpress: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    // parseArgs reports unknown or malformed flags with these codes: a usage error, not a crash.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mxpress: ${(err as Error).message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(`mxpress: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.internal;
+  },
+);

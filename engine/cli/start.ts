@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { createEngine } from '../runtime.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
+import { EXIT } from './exit.js';
+
+const OPTIONS = { config: { type: 'string' } } as const;
+
+/** The daemon: delivers whatever is due, until SIGTERM/SIGINT; then drains and exits 0. */
+export async function startCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  const config = readConfig(values.config);
+  const log = makeLogger(config);
+  const store = openStore(config);
+  try {
+    lockEngine(store, log);
+    const engine = createEngine(config, store, log);
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
+    out.write(
+      `mxpress engine running (pid ${process.pid})\n` +
+        `  config    ${config.file ?? '(built-in defaults)'}\n` +
+        `  database  ${config.storage.path}\n` +
+        `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
+        `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
+        `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
+    );
+    let lastFinishCheck = 0;
+    await engine.scheduler.run(({ now }) => {
+      // Idle moments are when finished campaigns are marked; a scan per second at most.
+      if (now - lastFinishCheck > 1000) {
+        lastFinishCheck = now;
+        store.finishCampaigns(now);
+      }
+      return false;
+    });
+    stopSignals();
+    log.info({}, 'stopped');
+    return EXIT.ok;
+  } finally {
+    store.releaseEngineLock(process.pid);
+    store.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Merge-tag templates: `{{name}}` and `{{name | "friend"}}`. Compiled once per campaign, rendered per
+ * recipient, so the per-message cost is a walk over a short array.
+ */
+
+export type TemplatePart = string | { key: string; fallback: string | null };
+
+export interface Template {
+  parts: TemplatePart[];
+  keys: string[];
+}
+
+export class TemplateError extends Error {
+  readonly code = 'TEMPLATE_INVALID';
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+const TAG = /^\s*([A-Za-z_][\w.-]*)\s*(?:\|\s*"((?:[^"\\]|\\.)*)"\s*)?$/;
+
+export function compileTemplate(source: string): Template {
+  const parts: TemplatePart[] = [];
+  const keys = new Set<string>();
+  let pos = 0;
+  while (pos < source.length) {
+    const open = source.indexOf('{{', pos);
+    if (open < 0) break;
+    const close = source.indexOf('}}', open + 2);
+    if (close < 0) throw new TemplateError(`unclosed "{{" at offset ${open}`, open);
+    if (open > pos) parts.push(source.slice(pos, open));
+    const m = TAG.exec(source.slice(open + 2, close));
+    if (!m) throw new TemplateError(`bad merge tag "${source.slice(open, close + 2)}" at offset ${open} (use {{name}} or {{name | "default"}})`, open);
+    const key = m[1]!;
+    keys.add(key);
+    parts.push({ key, fallback: m[2] === undefined ? null : m[2].replace(/\\(.)/g, '$1') });
+    pos = close + 2;
+  }
+  if (pos < source.length) parts.push(source.slice(pos));
+  return { parts, keys: [...keys] };
+}
+
+export interface RenderOptions {
+  /** Applied to substituted values only, never to the template's own text (HTML escaping). */
+  escape?: (value: string) => string;
+  /** Told about each tag that had no value and no default, so the caller can count warnings. */
+  onMissing?: (key: string) => void;
+}
+
+export function renderTemplate(t: Template, vars: Readonly<Record<string, string>>, opts: RenderOptions = {}): string {
+  let out = '';
+  for (const part of t.parts) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    let value = vars[part.key];
+    if (value === undefined || value === '') {
+      if (part.fallback === null && value === undefined) opts.onMissing?.(part.key);
+      value = part.fallback ?? '';
+    }
+    out += opts.escape ? opts.escape(value) : value;
+  }
+  return out;
+}
+
+export function isStatic(t: Template): boolean {
+  return t.keys.length === 0;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** Header values never carry a line break: a CR or LF in recipient data must not start a new header. */
+export function flattenHeaderValue(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ');
+}

@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClaimedRecipient, Store } from '../../storage/store.js';
+import type { AttemptContext, OutcomeRecorder } from '../outcome/recorder.js';
+import type { AttemptResult } from '../outcome/types.js';
+import type { Egress } from './egress.js';
+import type { Preparer } from './prepare.js';
+
+const RELEASE_DELAY_MS = 60_000;
+
+export interface SchedulerOptions {
+  batchSize: number;
+  /** Most recipients claimed and not yet reported: the memory bound of the engine. */
+  window: number;
+  leaseMs: number;
+  /** Longest sleep while nothing is due, so new campaigns are noticed. */
+  pollMs: number;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  recorder: OutcomeRecorder;
+  preparer: Preparer;
+  egress: Egress;
+  now: () => number;
+  log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+}
+
+export type StopWhen = (state: { inFlight: number; nextDueAt: number | null; now: number }) => boolean;
+
+/** Stop once nothing is in flight and nothing falls due within `maxWaitMs` (what `send` does). */
+export function untilQuiet(maxWaitMs: number): StopWhen {
+  return ({ inFlight, nextDueAt, now }) => inFlight === 0 && (nextDueAt === null || nextDueAt - now > maxWaitMs);
+}
+
+/**
+ * The claim loop: lease due recipients in batches while the window has room, prepare them, and hand
+ * them to egress. Outcomes come back through `report`, which also frees their place in the window.
+ */
+export class Scheduler {
+  private readonly claimed = new Map<number, ClaimedRecipient>();
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: SchedulerDeps,
+    private readonly o: SchedulerOptions,
+  ) {}
+
+  get inFlight(): number {
+    return this.claimed.size;
+  }
+
+  /** The single entry for every attempt's result, from DNS, egress or shutdown. */
+  readonly report = (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext): void => {
+    if (!this.claimed.delete(r.id)) return;
+    this.deps.recorder.record(r, result, ctx);
+    this.poke();
+  };
+
+  /** Runs until `stopWhen` says so or `stop()` is called; in-flight work is finished or released. */
+  async run(stopWhen: StopWhen): Promise<void> {
+    while (!this.stopping) {
+      const now = this.deps.now();
+      const room = this.o.window - this.claimed.size;
+      const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
+      if (batch.length > 0) {
+        for (const r of batch) this.claimed.set(r.id, r);
+        await this.deps.preparer.prepare(batch);
+        continue;
+      }
+      this.deps.recorder.flush();
+      const nextDueAt = this.deps.store.nextDueAt();
+      if (stopWhen({ inFlight: this.claimed.size, nextDueAt, now })) break;
+      await this.idle(nextDueAt, now);
+    }
+    await this.drain();
+  }
+
+  /** Stops claiming; the run loop then drains. */
+  stop(): void {
+    this.stopping = true;
+    this.poke();
+  }
+
+  /** Waits for in-flight transactions, then returns whatever is still claimed to the queue. */
+  private async drain(): Promise<void> {
+    this.deps.egress.closeIdle();
+    await this.deps.egress.whenIdle();
+    this.deps.recorder.flush();
+    const leftover = [...this.claimed.keys()];
+    if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
+    this.claimed.clear();
+    this.deps.egress.closeIdle();
+  }
+
+  private idle(nextDueAt: number | null, now: number): Promise<void> {
+    const until = nextDueAt === null ? this.o.pollMs : Math.max(0, Math.min(this.o.pollMs, nextDueAt - now));
+    const ac = new AbortController();
+    return new Promise<void>((resolve) => {
+      this.wake = () => {
+        ac.abort();
+        resolve();
+      };
+      sleep(until, undefined, { signal: ac.signal }).then(resolve, () => resolve());
+    }).finally(() => {
+      this.wake = null;
+    });
+  }
+
+  private poke(): void {
+    this.wake?.();
+  }
+
+  /** Not an attempt: the recipient goes back to the queue and is tried again in a minute. */
+  readonly release = (r: ClaimedRecipient, err: Error): void => {
+    if (!this.claimed.delete(r.id)) return;
+    this.deps.log.warn({ err: err.message, recipientId: r.id, campaignId: r.campaignId }, 'could not prepare a message; recipient returned to the queue');
+    this.deps.store.releaseLeases(this.deps.now() + RELEASE_DELAY_MS, [r.id]);
+    this.poke();
+  };
+}

@@ -1,0 +1,103 @@
+import type { Campaign, ClaimedRecipient, Store } from '../../storage/store.js';
+import type { MxResolver, Route } from '../dns/mx.js';
+import type { Source } from '../delivery/session.js';
+import type { AttemptContext } from '../outcome/recorder.js';
+import type { AttemptResult } from '../outcome/types.js';
+import { compileCampaign, renderMessage, type CompiledCampaign } from '../render/message.js';
+import type { Job } from './egress.js';
+import type { Pools } from './pools.js';
+
+export interface PrepareDeps {
+  store: Store;
+  resolver: MxResolver;
+  pools: Pools;
+  maxRecipientsPerTransaction: number;
+  report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
+  enqueue: (source: Source | null, route: Route, job: Job) => void;
+  /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
+  release: (r: ClaimedRecipient, err: Error) => void;
+  onMissingTag?: (campaignId: number, key: string) => void;
+}
+
+const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
+
+/**
+ * Between claim and egress: route each recipient's domain (one lookup per domain per batch), choose
+ * its source, render its message, and hand jobs to their egress path. Domains that cannot take mail
+ * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
+ */
+export class Preparer {
+  private readonly compiled = new Map<number, CompiledCampaign>();
+
+  constructor(private readonly deps: PrepareDeps) {}
+
+  async prepare(claimed: ClaimedRecipient[]): Promise<void> {
+    const byDomain = groupBy(claimed, (r) => r.domain);
+    await Promise.all([...byDomain].map(([domain, recipients]) => this.prepareDomain(domain, recipients)));
+  }
+
+  /** Drops compiled templates of campaigns that are gone or finished. */
+  forget(campaignId: number): void {
+    this.compiled.delete(campaignId);
+  }
+
+  private async prepareDomain(domain: string, recipients: ClaimedRecipient[]): Promise<void> {
+    const route = await this.deps.resolver.route(domain);
+    if (route.kind === 'failure') {
+      for (const r of recipients) this.deps.report(r, route.failure, NO_CONTEXT);
+      return;
+    }
+    for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
+      await this.routeCampaign(route, campaignId, group).catch((err: Error) => {
+        for (const r of group) this.deps.release(r, err);
+      });
+    }
+  }
+
+  /** Every job is built before any is enqueued, so a failure leaves none of the group in egress. */
+  private async routeCampaign(route: Route, campaignId: number, group: ClaimedRecipient[]): Promise<void> {
+    const c = this.campaign(campaignId);
+    const bySource = groupBy(group, (r) => this.deps.pools.pick(c.campaign.pool, r.sourceIp));
+    const ready: [Source | null, Job][] = [];
+    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs)) ready.push([source, job]);
+    for (const [source, job] of ready) this.deps.enqueue(source, route, job);
+  }
+
+  private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[]): Promise<Job[]> {
+    const mailFrom = c.campaign.mailFrom;
+    const missing = (key: string) => this.deps.onMissingTag?.(c.campaign.id, key);
+    if (c.identical) {
+      const chunks = chunk(rs, this.deps.maxRecipientsPerTransaction);
+      return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, missing) })));
+    }
+    return Promise.all(rs.map(async (r) => ({ mailFrom, recipients: [r], message: await renderMessage(c, r, missing) })));
+  }
+
+  private campaign(id: number): CompiledCampaign {
+    let c = this.compiled.get(id);
+    if (!c) {
+      const campaign: Campaign | null = this.deps.store.getCampaign(id);
+      if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
+      c = compileCampaign(campaign);
+      this.compiled.set(id, c);
+    }
+    return c;
+  }
+}
+
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readRecipientCsv, type CsvBatch } from '../../engine/ingress/csv.js';
+import { IngressError } from '../../engine/ingress/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mxpress-csv-'));
+let n = 0;
+function file(content: string | Buffer): string {
+  const p = join(dir, `f${n++}.csv`);
+  writeFileSync(p, content);
+  return p;
+}
+
+async function readAll(path: string, batchSize?: number): Promise<CsvBatch[]> {
+  const out: CsvBatch[] = [];
+  for await (const b of readRecipientCsv(path, batchSize)) out.push(b);
+  return out;
+}
+
+test('reads email plus attributes, with line numbers for invalid rows', async () => {
+  const [b] = await readAll(file('name,Email,city\nAnn,ann@d1.test,Oslo\nBob,not-an-address,Rome\n"Cé, Jr",CE@D2.TEST,"Multi\nline"\nDan,dan@d1.test\n'));
+  assert.deepEqual(b!.recipients, [
+    { email: 'ann@d1.test', domain: 'd1.test', attrs: { name: 'Ann', city: 'Oslo' } },
+    { email: 'ce@d2.test', domain: 'd2.test', attrs: { name: 'Cé, Jr', city: 'Multi\nline' } },
+  ]);
+  assert.deepEqual(b!.invalid, [
+    { line: 3, value: 'not-an-address', reason: 'missing local part or domain' },
+    { line: 6, value: 'dan@d1.test', reason: 'expected 3 fields, found 2' },
+  ]);
+});
+
+test('detects ; and tab delimiters and strips a UTF-8 BOM', async () => {
+  const semi = await readAll(file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('email;name\na@d.test;A\n')])));
+  assert.deepEqual(semi[0]!.recipients, [{ email: 'a@d.test', domain: 'd.test', attrs: { name: 'A' } }]);
+  const tab = await readAll(file('email\tname\nb@d.test\tB\n'));
+  assert.deepEqual(tab[0]!.recipients[0]!.attrs, { name: 'B' });
+});
+
+test('batches by size', async () => {
+  const rows = Array.from({ length: 25 }, (_, i) => `u${i}@d.test`).join('\n');
+  const batches = await readAll(file(`email\n${rows}\n`), 10);
+  assert.deepEqual(batches.map((b) => b.recipients.length), [10, 10, 5]);
+});
+
+test('bad files throw IngressError naming file and line', async () => {
+  const cases: [string, string, number | undefined][] = [
+    ['', 'CSV_EMPTY', 1],
+    ['name,city\nA,B\n', 'CSV_NO_EMAIL_COLUMN', 1],
+    ['email,name,Name\n', 'CSV_BAD_HEADER', 1],
+    ['email,\n', 'CSV_BAD_HEADER', 1],
+    ['email,name\na@d.test,"unclosed\nb@d.test,x\n', 'CSV_MALFORMED', undefined],
+  ];
+  for (const [content, code, line] of cases) {
+    const path = file(content);
+    await assert.rejects(readAll(path), (e: unknown) => {
+      assert.ok(e instanceof IngressError, content);
+      assert.equal(e.code, code, content);
+      assert.equal(e.file, path);
+      if (line !== undefined) assert.equal(e.line, line, content);
+      return true;
+    });
+  }
+  await assert.rejects(readAll(join(dir, 'missing.csv')), (e: unknown) => e instanceof IngressError && e.code === 'CSV_NOT_FOUND');
+});
