@@ -155,5 +155,8 @@ export interface Store {
   acquireEngineLock(pid: number, host: string, isAlive: (pid: number) => boolean, now: number): { ok: true; tookOverFrom: number | null } | { ok: false; holder: number };
   releaseEngineLock(pid: number): void;
 
+  /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
+  secret(name: string): Buffer;
+
   close(): void;
 }

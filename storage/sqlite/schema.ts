@@ -79,4 +79,12 @@ export const MIGRATIONS: readonly string[] = [
     since INTEGER NOT NULL
   );
   `,
+  `
+  -- Secrets the engine makes for itself at first use (HMAC keys for VERP and tracking tokens).
+  CREATE TABLE secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];

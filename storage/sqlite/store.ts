@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -283,6 +284,12 @@ class SqliteStore implements Store {
 
   releaseEngineLock(pid: number): void {
     this.db.prepare(`DELETE FROM engine_lock WHERE id = 1 AND pid = ?`).run(pid);
+  }
+
+  secret(name: string): Buffer {
+    // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
+    this.db.prepare(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
+    return (this.db.prepare(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
   }
 
   close(): void {

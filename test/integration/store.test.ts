@@ -84,3 +84,14 @@ test('the engine lock refuses a live holder and takes over from a dead one', () 
   assert.deepEqual(store.acquireEngineLock(333, 'h', () => true, 4), { ok: true, tookOverFrom: null });
   store.close();
 });
+
+test('a named secret is made once and survives reopening', () => {
+  const { store, path } = fresh();
+  const a = store.secret('verp');
+  assert.equal(a.length, 32);
+  assert.notDeepEqual(store.secret('tracking'), a);
+  store.close();
+  const again = openSqliteStore(path);
+  assert.deepEqual(again.secret('verp'), a);
+  again.close();
+});
