@@ -7,6 +7,9 @@ import { Egress } from './scheduler/egress.js';
 import { Scheduler } from './scheduler/engine.js';
 import { Pools } from './scheduler/pools.js';
 import { Preparer } from './scheduler/prepare.js';
+import { PathStatePublisher } from './scheduler/publish.js';
+import { WarmupLedger } from './scheduler/warmup.js';
+import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
 
 export interface Engine {
@@ -31,29 +34,42 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   const d = config.delivery;
   const resolver = new MxResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs, tries: config.dns.tries, maxCacheTtlMs: config.dns.maxCacheTtlMs, now, random });
   const pools = new Pools(config.sources, config.pools, random);
-  const recorder = new OutcomeRecorder({ store, rules: defaultRules(), retry: config.retry, now, random, maxBatch: 500, flushMs: 50, onRecord: o.onRecord });
+  const rules = defaultRules();
+  const recorder = new OutcomeRecorder({ store, rules, retry: config.retry, now, random, maxBatch: 500, flushMs: 50, onRecord: o.onRecord });
   // The scheduler is the single place outcomes are reported to; egress and preparer reach it late-bound.
   let scheduler: Scheduler | null = null;
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
+  const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
   const egress = new Egress({
     resolver,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
-    limits: { maxConnections: d.maxConnections, maxConnectionsPerPath: d.maxConnectionsPerPath, maxMessagesPerConnection: d.maxMessagesPerConnection, idleTimeoutMs: d.idleTimeoutMs },
+    maxConnections: d.maxConnections,
+    shaping: config.shaping,
+    rules,
+    // Half the lease: a recipient waiting in a rate-limited path is returned long before its lease ends.
+    backlogMs: d.leaseMs / 2,
+    now,
     report,
+    postpone,
+    log,
   });
   const preparer = new Preparer({
     store,
     resolver,
     pools,
-    maxRecipientsPerTransaction: d.maxRecipientsPerTransaction,
+    sites: new SiteResolver(config.shaping),
+    warmup: new WarmupLedger(config.shaping.warmup, store, now),
+    inBackoff: (sourceIp, siteKey) => egress.inBackoff(sourceIp, siteKey),
     report,
     release,
-    enqueue: (source, route, job) => egress.enqueue(source, route, job),
+    postpone,
+    enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
   });
+  const publisher = new PathStatePublisher(store, egress, 1000);
   scheduler = new Scheduler(
-    { store, recorder, preparer, egress, now, log },
+    { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
   );
   return { scheduler, egress, resolver, pools, recorder };

@@ -60,6 +60,8 @@ export interface ClaimedRecipient {
   queuedAt: number;
   /** Source address of earlier attempts, kept so retries (greylisting) come from the same IP. */
   sourceIp: string | null;
+  /** Category of the last deferral (e.g. `greylisted`), when there was one. */
+  lastCategory?: string | null;
 }
 
 export type AttemptStatus = 'delivered' | 'deferred' | 'bounced' | 'expired';
@@ -125,6 +127,30 @@ export interface EventRow {
   tls: string;
 }
 
+/** One egress path (source × site) as the engine last published it. */
+export interface PathState {
+  sourceIp: string;
+  site: string;
+  state: 'normal' | 'backoff';
+  backoffUntil: number | null;
+  connections: number;
+  queued: number;
+  /** Transactions carried since the engine started. */
+  sent: number;
+  /** Throttling replies seen since the engine started. */
+  throttles: number;
+  /** The message rate in force now ("60/min"), null when unlimited. */
+  messageRate: string | null;
+  lastReply: string | null;
+  updatedAt: number;
+}
+
+export interface WarmupCount {
+  sourceIp: string;
+  site: string;
+  count: number;
+}
+
 export interface Store {
   /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
   beginImport(campaign: CampaignInput, now: number): number;
@@ -154,6 +180,13 @@ export interface Store {
   /** Takes the single-engine lock; returns the pid of a live holder instead when there is one. */
   acquireEngineLock(pid: number, host: string, isAlive: (pid: number) => boolean, now: number): { ok: true; tookOverFrom: number | null } | { ok: false; holder: number };
   releaseEngineLock(pid: number): void;
+
+  /** Replaces the published egress path states (the engine calls this about once a second). */
+  savePathStates(states: PathState[]): void;
+  pathStates(): PathState[];
+  /** Adds to the per-day, per (source, site) message counts used by warm-up. `day`: UTC midnight, ms. */
+  addWarmupCounts(day: number, counts: WarmupCount[]): void;
+  warmupCounts(day: number): WarmupCount[];
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;

@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { CATEGORIES } from '../outcome/classify.js';
+import type { ShapingConfig } from '../shaping/policy.js';
+import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -26,6 +29,8 @@ export interface Config {
   sources: { address: string; helo: string }[];
   pools: Record<string, { sources: { address: string; weight: number }[] }>;
   retry: { scheduleMs: number[]; maxAgeMs: number; jitter: number };
+  /** Limits per egress path, backoff, warm-up: engine/config/shaping.ts. */
+  shaping: ShapingConfig;
   log: { level: string };
 }
 
@@ -164,6 +169,7 @@ const shapeSchema = z
       jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+    shaping: shapingSchema,
   })
   .strict();
 
@@ -193,6 +199,7 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
     known.add(key);
   });
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
+  checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -243,6 +250,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     sources: raw.sources.map((s) => ({ address: s.address, helo: s.helo })),
     pools: toPools(raw),
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
+    shaping: toShaping(raw.shaping, d),
     log: { level: raw.log.level },
   };
 }

@@ -37,7 +37,7 @@ export const NO_RULE_MATCHED = 'no-rule-matched';
 const STAGES: readonly SmtpStage[] = ['connect', 'ehlo', 'starttls', 'mail', 'rcpt', 'data', 'message'];
 const FAILURES: readonly FailureKind[] = ['network', 'timeout', 'tls', 'protocol', 'dns'];
 const OUTCOMES: readonly Verdict['outcome'][] = ['delivered', 'deferred', 'bounced'];
-const CATEGORIES: readonly Category[] = [
+export const CATEGORIES: readonly Category[] = [
   'invalid-recipient', 'bad-domain', 'mailbox-full', 'spam-block', 'policy', 'rate-limited', 'greylisted',
   'message-too-large', 'network', 'dns', 'tls', 'protocol', 'other',
 ];

@@ -1,52 +1,54 @@
-import type { ClaimedRecipient } from '../../storage/store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClaimedRecipient, PathState } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import { openSession, type SessionOptions, type SmtpSession, type Source } from '../delivery/session.js';
+import { classify, type Rule } from '../outcome/classify.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
+import { isThrottle } from '../shaping/backoff.js';
+import type { ShapedSite, ShapingConfig } from '../shaping/policy.js';
+import { EgressPath, pathKey, type Job } from './path.js';
 
-/** One message for one or more recipients of one campaign, rendered and ready for DATA. */
-export interface Job {
-  mailFrom: string;
-  recipients: ClaimedRecipient[];
-  message: Buffer;
-}
-
-export interface EgressLimits {
-  maxConnections: number;
-  maxConnectionsPerPath: number;
-  maxMessagesPerConnection: number;
-  idleTimeoutMs: number;
-}
+export type { Job } from './path.js';
 
 export interface EgressDeps {
   resolver: MxResolver;
   session: Omit<SessionOptions, 'source'>;
-  limits: EgressLimits;
+  /** Open connections, all paths together. */
+  maxConnections: number;
+  shaping: ShapingConfig;
+  /** Classification rules: a deferral whose category is a backoff category slows the path down. */
+  rules: readonly Rule[];
+  /**
+   * Longest a job may wait in a rate-limited path's queue. Beyond it the recipients go back to the
+   * queue (not an attempt) so no lease runs out while a recipient waits for its turn.
+   */
+  backlogMs: number;
+  now: () => number;
   /** Called once per recipient with the result of its attempt. */
   report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
-}
-
-/** An egress path: one source to one site. Connection limits and queues live here. */
-interface Path {
-  key: string;
-  source: Source | null;
-  route: Route;
-  queue: Job[];
-  sessions: number;
-  /** Sessions between transactions, waiting for the next job of this path. */
-  waiters: ((job: Job | null) => void)[];
+  /** Not an attempt: the recipient returns to the queue, due at `at`. */
+  postpone: (r: ClaimedRecipient, at: number) => void;
+  log?: { info: (obj: object, msg: string) => void };
 }
 
 /**
  * Delivers jobs over warm connections per egress path: a session takes the next job of its path
  * until the path runs dry (then waits idle_timeout and QUITs) or its message limit is reached.
+ * Every path keeps its shaping: connection cap, message and connection rate (token buckets),
+ * backoff after throttling replies; the global and per-source connection caps apply on top.
  */
 export class Egress {
-  private readonly paths = new Map<string, Path>();
+  private readonly paths = new Map<string, EgressPath>();
+  private readonly perSource = new Map<string, number>();
   private connections = 0;
   private queuedRecipients = 0;
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
+  /** Jobs taken by a session that waits for a message token. */
+  private readonly held = new Set<Job>();
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
 
   constructor(private readonly deps: EgressDeps) {}
 
@@ -59,11 +61,12 @@ export class Egress {
     return this.connections;
   }
 
-  enqueue(source: Source | null, route: Route, job: Job): void {
-    const key = `${source?.address ?? 'default'}|${route.site}`;
+  enqueue(source: Source | null, site: ShapedSite, route: Route, job: Job): void {
+    const now = this.deps.now();
+    const key = pathKey(source, site.key);
     let path = this.paths.get(key);
     if (!path) {
-      path = { key, source, route, queue: [], sessions: 0, waiters: [] };
+      path = new EgressPath(key, source, route, site, now);
       this.paths.set(key, path);
     }
     path.route = route;
@@ -71,7 +74,18 @@ export class Egress {
     const waiter = path.waiters.shift();
     if (waiter) return waiter(job);
     path.queue.push(job);
+    this.trim(path, now);
     this.pump();
+  }
+
+  /** True while the path from this source to this site is in backoff after a throttling reply. */
+  inBackoff(sourceIp: string, siteKey: string): boolean {
+    return this.paths.get(`${sourceIp}|${siteKey}`)?.inBackoff(this.deps.now()) ?? false;
+  }
+
+  pathStates(): PathState[] {
+    const now = this.deps.now();
+    return [...this.paths.values()].map((p) => p.state(this.deps.shaping.backoff, now));
   }
 
   /** Resolves when nothing is queued or in a transaction (idle sessions may still be open). */
@@ -87,21 +101,69 @@ export class Egress {
     }
   }
 
+  /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
+  takeQueued(): ClaimedRecipient[] {
+    const out: ClaimedRecipient[] = [];
+    for (const path of this.paths.values()) for (const job of path.queue.splice(0)) out.push(...job.recipients);
+    for (const job of this.held) out.push(...job.recipients);
+    this.held.clear();
+    this.queuedRecipients -= out.length;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    this.notifyIdle();
+    return out;
+  }
+
   private pump(): void {
+    const now = this.deps.now();
     for (const path of this.paths.values()) {
-      while (path.queue.length > 0 && path.sessions < this.deps.limits.maxConnectionsPerPath) {
-        if (path.sessions > 0 && path.queue.length <= path.sessions) break;
-        if (this.connections >= this.deps.limits.maxConnections) {
-          // At the global cap, an idle session elsewhere gives its slot up (it QUITs, then pumps again).
-          this.quitOneIdle(path);
-          return;
-        }
-        void this.runConnection(path);
+      if (path.disposable(now)) {
+        this.paths.delete(path.key);
+        continue;
       }
+      if (!this.pumpPath(path, now)) return;
     }
   }
 
-  private quitOneIdle(except: Path): void {
+  /** Opens connections for one path while its queue and every cap allow; false at the global cap. */
+  private pumpPath(path: EgressPath, now: number): boolean {
+    const max = path.limits(this.deps.shaping.backoff, now).maxConnections;
+    while (path.queue.length > 0 && path.sessions < max) {
+      if (path.sessions > 0 && path.queue.length <= path.sessions) break;
+      if (this.connections >= this.deps.maxConnections) {
+        // At the global cap, an idle session elsewhere gives its slot up (it QUITs, then pumps again).
+        this.quitOneIdle(path);
+        return false;
+      }
+      const ip = path.sourceIp;
+      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) break;
+      const wait = path.connects.take(now, path.site.limits.maxConnectionRate);
+      if (wait > 0) {
+        this.wakeIn(wait, now);
+        break;
+      }
+      void this.runConnection(path);
+    }
+    if (path.inBackoff(now)) this.wakeIn(path.backoff.until! - now, now);
+    return true;
+  }
+
+  /** Pumps again at `now + ms` (one timer for the earliest wake-up). */
+  private wakeIn(ms: number, now: number): void {
+    const at = now + Math.max(1, ms);
+    if (at >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAt = Infinity;
+      this.pump();
+    }, at - now);
+    // Nothing else waits on this timer: an engine with nothing else to do may exit.
+    this.wakeTimer.unref();
+  }
+
+  private quitOneIdle(except: EgressPath): void {
     for (const other of this.paths.values()) {
       if (other === except) continue;
       const waiter = other.waiters.shift();
@@ -109,9 +171,14 @@ export class Egress {
     }
   }
 
-  private async runConnection(path: Path): Promise<void> {
+  private countSource(ip: string | null, delta: number): void {
+    if (ip !== null) this.perSource.set(ip, (this.perSource.get(ip) ?? 0) + delta);
+  }
+
+  private async runConnection(path: EgressPath): Promise<void> {
     path.sessions++;
     this.connections++;
+    this.countSource(path.sourceIp, 1);
     try {
       const open = await openSession(path.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
         ...this.deps.session,
@@ -122,40 +189,98 @@ export class Egress {
     } finally {
       path.sessions--;
       this.connections--;
-      if (path.sessions === 0 && path.queue.length === 0 && path.waiters.length === 0) this.paths.delete(path.key);
+      this.countSource(path.sourceIp, -1);
       this.pump();
     }
   }
 
-  private async carry(path: Path, session: SmtpSession): Promise<void> {
+  private async carry(path: EgressPath, session: SmtpSession): Promise<void> {
+    const limits = path.site.limits;
     for (;;) {
-      const job = path.queue.shift() ?? (await this.nextJob(path));
+      const job = path.queue.shift() ?? (await this.nextJob(path, limits.idleTimeoutMs));
       if (!job) break;
-      if (!session.usable) {
-        // The server closed the session while it was idle: not an attempt; another connection takes it.
+      const admitted = session.usable ? await this.admit(path, job) : 'back';
+      if (admitted === 'gone') break;
+      if (admitted === 'back' || !session.usable) {
+        // Closed while idle, or the path slowed down: not an attempt; the job goes back to the queue.
         path.queue.unshift(job);
         break;
       }
       this.queuedRecipients -= job.recipients.length;
       this.activeRecipients += job.recipients.length;
-      const rcpts = job.recipients.map((r) => r.email);
-      const tx = await session.send(job.mailFrom, rcpts, job.message);
-      const ctx = { sourceIp: path.source?.address ?? null, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls };
+      const tx = await session.send(job.mailFrom, job.recipients.map((r) => r.email), job.message);
+      path.sent++;
+      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls };
       for (const r of job.recipients) this.deps.report(r, tx.results.get(r.email)!, ctx);
       this.activeRecipients -= job.recipients.length;
+      this.observe(path, tx.results.values());
       this.notifyIdle();
-      if (!session.usable || session.transactions >= this.deps.limits.maxMessagesPerConnection) break;
+      if (!session.usable || session.transactions >= limits.maxMessagesPerConnection) break;
+      if (path.sessions > path.limits(this.deps.shaping.backoff, this.deps.now()).maxConnections) break;
     }
     session.quit();
   }
 
+  /**
+   * Waits for a message token of the path. `back`: the session should give the job back and close
+   * (the path went into backoff with fewer connections than are open); `gone`: the job was taken
+   * back while waiting (stopping).
+   */
+  private async admit(path: EgressPath, job: Job): Promise<'go' | 'back' | 'gone'> {
+    for (;;) {
+      const now = this.deps.now();
+      const limits = path.limits(this.deps.shaping.backoff, now);
+      if (path.sessions > limits.maxConnections) return 'back';
+      const wait = path.messages.take(now, limits.maxMessageRate);
+      if (wait === 0) return 'go';
+      this.held.add(job);
+      await sleep(wait);
+      if (!this.held.delete(job)) return 'gone';
+    }
+  }
+
+  /** The first throttling reply of a transaction (or of a failed connect) puts the path into backoff. */
+  private observe(path: EgressPath, results: Iterable<AttemptResult>): void {
+    for (const result of results) {
+      if (result.kind === 'reply' && result.code >= 200 && result.code < 300) continue;
+      const verdict = classify(result, this.deps.rules);
+      if (verdict.outcome !== 'deferred' || !isThrottle(this.deps.shaping.backoff, verdict.category)) continue;
+      const now = this.deps.now();
+      const reply = result.kind === 'reply' ? `${result.code} ${result.enhanced ? `${result.enhanced} ` : ''}${result.text}` : result.message;
+      const was = path.inBackoff(now);
+      path.throttled(this.deps.shaping.backoff, now, reply);
+      if (!was) this.deps.log?.info({ path: path.key, reply, until: new Date(path.backoff.until!).toISOString() }, 'egress path in backoff');
+      this.trim(path, now);
+      this.wakeIn(path.backoff.until! - now, now);
+      return;
+    }
+  }
+
+  /**
+   * A rate-limited path keeps only what it can send within `backlogMs`; the rest goes back to the
+   * queue, spread over the time the path needs for it, so leases never run out in egress.
+   */
+  private trim(path: EgressPath, now: number): void {
+    const rate = path.limits(this.deps.shaping.backoff, now).maxMessageRate;
+    if (rate === null) return;
+    const keep = Math.max(1, Math.floor(this.deps.backlogMs * rate.perMs));
+    if (path.queue.length <= keep) return;
+    const excess = path.queue.splice(keep);
+    excess.forEach((job, i) => {
+      const at = now + Math.ceil((keep + i) / rate.perMs);
+      this.queuedRecipients -= job.recipients.length;
+      for (const r of job.recipients) this.deps.postpone(r, at);
+    });
+    this.notifyIdle();
+  }
+
   /** Waits for a job of this path, up to idle_timeout. */
-  private nextJob(path: Path): Promise<Job | null> {
+  private nextJob(path: EgressPath, idleTimeoutMs: number): Promise<Job | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         path.waiters = path.waiters.filter((w) => w !== give);
         resolve(null);
-      }, this.deps.limits.idleTimeoutMs);
+      }, idleTimeoutMs);
       const give = (job: Job | null) => {
         clearTimeout(timer);
         resolve(job);
@@ -169,14 +294,15 @@ export class Egress {
    * alive, the site is down for this path: every queued job gets the failure at once instead of each
    * one waiting through the same timeouts. Otherwise only the job this connection would have carried.
    */
-  private failPath(path: Path, result: AttemptResult, mxHost: string | null): void {
+  private failPath(path: EgressPath, result: AttemptResult, mxHost: string | null): void {
     const othersAlive = path.sessions > 1;
     const jobs = othersAlive ? path.queue.splice(0, 1) : path.queue.splice(0);
-    const ctx = { sourceIp: path.source?.address ?? null, mxHost, durationMs: 0, tls: 'none' as const };
+    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const };
     for (const job of jobs) {
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.report(r, result, ctx);
     }
+    this.observe(path, [result]);
     this.notifyIdle();
   }
 

@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   preparer: Preparer;
   egress: Egress;
   now: () => number;
+  /** Called on every round of the loop and once after draining (publishes path state; throttles itself). */
+  tick?: (now: number, final: boolean) => void;
   log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
 }
 
@@ -61,6 +63,7 @@ export class Scheduler {
   async run(stopWhen: StopWhen): Promise<void> {
     while (!this.stopping) {
       const now = this.deps.now();
+      this.deps.tick?.(now, false);
       const room = this.o.window - this.claimed.size;
       const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
       if (batch.length > 0) {
@@ -85,12 +88,16 @@ export class Scheduler {
   /** Waits for in-flight transactions, then returns whatever is still claimed to the queue. */
   private async drain(): Promise<void> {
     this.deps.egress.closeIdle();
+    // Jobs still waiting for a connection or a rate token are returned, not sent: a rate-limited
+    // path could otherwise hold the stop for minutes.
+    this.deps.egress.takeQueued();
     await this.deps.egress.whenIdle();
     this.deps.recorder.flush();
     const leftover = [...this.claimed.keys()];
     if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
     this.claimed.clear();
     this.deps.egress.closeIdle();
+    this.deps.tick?.(this.deps.now(), true);
   }
 
   private idle(nextDueAt: number | null, now: number): Promise<void> {
@@ -110,6 +117,13 @@ export class Scheduler {
   private poke(): void {
     this.wake?.();
   }
+
+  /** Not an attempt: the recipient goes back to the queue, due at `at` (shaping: backlog, warm-up cap). */
+  readonly postpone = (r: ClaimedRecipient, at: number): void => {
+    if (!this.claimed.delete(r.id)) return;
+    this.deps.store.releaseLeases(at, [r.id]);
+    this.poke();
+  };
 
   /** Not an attempt: the recipient goes back to the queue and is tried again in a minute. */
   readonly release = (r: ClaimedRecipient, err: Error): void => {

@@ -30,15 +30,41 @@ export class Pools {
 
   /** null means: no configured sources, send from the host's default address. */
   pick(pool: string, sticky: string | null): Source | null {
+    const c = this.choose(pool, sticky, {});
+    return c === 'blocked' ? null : c;
+  }
+
+  /**
+   * The source for one recipient. A retry keeps its source unless that source is in backoff for the
+   * recipient's site (`avoid`), except after greylisting (`keepSticky`): greylisting keys on the
+   * client IP. Sources at their warm-up cap (`blocked`) are never chosen; `blocked` when none is left.
+   * Among the rest, weighted choice, preferring sources not in backoff.
+   */
+  choose(pool: string, sticky: string | null, o: SourceChoice): Source | null | 'blocked' {
     const spec = this.pools[pool];
     if (!spec || spec.sources.length === 0) return null;
-    if (sticky && spec.sources.some((s) => s.address === sticky)) return this.byAddress.get(sticky) ?? null;
-    const total = spec.sources.reduce((n, s) => n + s.weight, 0);
+    const blocked = o.blocked ?? (() => false);
+    const avoid = o.avoid ?? (() => false);
+    const open = spec.sources.filter((s) => !blocked(s.address));
+    if (open.length === 0) return 'blocked';
+    if (sticky && open.some((s) => s.address === sticky) && (o.keepSticky || !avoid(sticky))) return this.byAddress.get(sticky) ?? null;
+    const preferred = open.filter((s) => !avoid(s.address));
+    return this.weighted(preferred.length > 0 ? preferred : open);
+  }
+
+  private weighted(list: PoolSpec['sources']): Source | null {
+    const total = list.reduce((n, s) => n + s.weight, 0);
     let point = this.random() * total;
-    for (const s of spec.sources) {
+    for (const s of list) {
       point -= s.weight;
       if (point < 0) return this.byAddress.get(s.address) ?? null;
     }
-    return this.byAddress.get(spec.sources[spec.sources.length - 1]!.address) ?? null;
+    return this.byAddress.get(list[list.length - 1]!.address) ?? null;
   }
+}
+
+export interface SourceChoice {
+  avoid?: (address: string) => boolean;
+  blocked?: (address: string) => boolean;
+  keepSticky?: boolean;
 }

@@ -4,16 +4,23 @@ import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { compileCampaign, renderMessage, type CompiledCampaign } from '../render/message.js';
+import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { Job } from './egress.js';
 import type { Pools } from './pools.js';
+import type { WarmupLedger } from './warmup.js';
 
 export interface PrepareDeps {
   store: Store;
   resolver: MxResolver;
   pools: Pools;
-  maxRecipientsPerTransaction: number;
+  sites: SiteResolver;
+  warmup: WarmupLedger;
+  /** True while the path from this source to this site is in backoff. */
+  inBackoff: (sourceIp: string, siteKey: string) => boolean;
   report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
-  enqueue: (source: Source | null, route: Route, job: Job) => void;
+  enqueue: (source: Source | null, site: ShapedSite, route: Route, job: Job) => void;
+  /** Not an attempt: every source of the pool is at its warm-up cap for the site today. */
+  postpone: (r: ClaimedRecipient, at: number) => void;
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
@@ -34,6 +41,7 @@ export class Preparer {
   async prepare(claimed: ClaimedRecipient[]): Promise<void> {
     const byDomain = groupBy(claimed, (r) => r.domain);
     await Promise.all([...byDomain].map(([domain, recipients]) => this.prepareDomain(domain, recipients)));
+    this.deps.warmup.flush();
   }
 
   /** Drops compiled templates of campaigns that are gone or finished. */
@@ -47,27 +55,50 @@ export class Preparer {
       for (const r of recipients) this.deps.report(r, route.failure, NO_CONTEXT);
       return;
     }
+    const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      await this.routeCampaign(route, campaignId, group).catch((err: Error) => {
+      await this.routeCampaign(route, site, campaignId, group).catch((err: Error) => {
         for (const r of group) this.deps.release(r, err);
       });
     }
   }
 
   /** Every job is built before any is enqueued, so a failure leaves none of the group in egress. */
-  private async routeCampaign(route: Route, campaignId: number, group: ClaimedRecipient[]): Promise<void> {
+  private async routeCampaign(route: Route, site: ShapedSite, campaignId: number, group: ClaimedRecipient[]): Promise<void> {
     const c = this.campaign(campaignId);
-    const bySource = groupBy(group, (r) => this.deps.pools.pick(c.campaign.pool, r.sourceIp));
+    const bySource = new Map<Source | null, ClaimedRecipient[]>();
+    for (const r of group) {
+      const source = this.chooseSource(c.campaign.pool, site, r);
+      if (source === 'blocked') {
+        this.deps.postpone(r, this.deps.warmup.reopensAt());
+        continue;
+      }
+      const list = bySource.get(source);
+      if (list) list.push(r);
+      else bySource.set(source, [r]);
+    }
     const ready: [Source | null, Job][] = [];
-    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs)) ready.push([source, job]);
-    for (const [source, job] of ready) this.deps.enqueue(source, route, job);
+    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
+    for (const [source, job] of ready) this.deps.enqueue(source, site, route, job);
   }
 
-  private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[]): Promise<Job[]> {
+  /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */
+  private chooseSource(pool: string, site: ShapedSite, r: ClaimedRecipient): Source | null | 'blocked' {
+    const { warmup, inBackoff } = this.deps;
+    const source = this.deps.pools.choose(pool, r.sourceIp, {
+      avoid: (a) => inBackoff(a, site.key),
+      blocked: (a) => !warmup.allows(a, site.key),
+      keepSticky: r.lastCategory === 'greylisted',
+    });
+    if (source !== null && source !== 'blocked') warmup.reserve(source.address, site.key, 1);
+    return source;
+  }
+
+  private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[], maxRecipients: number): Promise<Job[]> {
     const mailFrom = c.campaign.mailFrom;
     const missing = (key: string) => this.deps.onMissingTag?.(c.campaign.id, key);
     if (c.identical) {
-      const chunks = chunk(rs, this.deps.maxRecipientsPerTransaction);
+      const chunks = chunk(rs, maxRecipients);
       return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, missing) })));
     }
     return Promise.all(rs.map(async (r) => ({ mailFrom, recipients: [r], message: await renderMessage(c, r, missing) })));

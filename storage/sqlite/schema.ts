@@ -87,4 +87,30 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Egress path state as the running engine last published it (mxpress status; the API later).
+  CREATE TABLE egress_paths (
+    source_ip     TEXT    NOT NULL,
+    site          TEXT    NOT NULL,
+    state         TEXT    NOT NULL,
+    backoff_until INTEGER,
+    connections   INTEGER NOT NULL,
+    queued        INTEGER NOT NULL,
+    sent          INTEGER NOT NULL,
+    throttles     INTEGER NOT NULL,
+    message_rate  TEXT,
+    last_reply    TEXT,
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (source_ip, site)
+  );
+
+  -- Messages handed to each (source, site) per UTC day, for warm-up caps that survive restarts.
+  CREATE TABLE warmup_counts (
+    day       INTEGER NOT NULL,
+    source_ip TEXT    NOT NULL,
+    site      TEXT    NOT NULL,
+    count     INTEGER NOT NULL,
+    PRIMARY KEY (day, source_ip, site)
+  );
+  `,
 ];

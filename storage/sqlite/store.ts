@@ -14,11 +14,14 @@ import type {
   ImportResult,
   InvalidRow,
   NewRecipient,
+  PathState,
   QueueStatus,
+  WarmupCount,
   Store,
 } from '../store.js';
 import { MIGRATIONS } from './schema.js';
 import { queueStatus } from './status.js';
+import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -44,6 +47,7 @@ interface ClaimRow {
   attempts: number;
   queued_at: number;
   source_ip: string | null;
+  category: string | null;
 }
 
 export class StoreError extends Error {
@@ -107,7 +111,7 @@ class SqliteStore implements Store {
            WHERE status IN ${LIVE} AND next_attempt_at <= @now
              AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
            ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip`,
+         RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category`,
       ),
       updateRecipient: db.prepare(
         `UPDATE recipients SET status = @status, attempts = attempts + 1,
@@ -184,6 +188,7 @@ class SqliteStore implements Store {
       attempts: r.attempts,
       queuedAt: r.queued_at,
       sourceIp: r.source_ip,
+      lastCategory: r.category,
     }));
   }
 
@@ -284,6 +289,22 @@ class SqliteStore implements Store {
 
   releaseEngineLock(pid: number): void {
     this.db.prepare(`DELETE FROM engine_lock WHERE id = 1 AND pid = ?`).run(pid);
+  }
+
+  savePathStates(states: PathState[]): void {
+    savePathStates(this.db, states);
+  }
+
+  pathStates(): PathState[] {
+    return pathStates(this.db);
+  }
+
+  addWarmupCounts(day: number, counts: WarmupCount[]): void {
+    addWarmupCounts(this.db, day, counts);
+  }
+
+  warmupCounts(day: number): WarmupCount[] {
+    return warmupCounts(this.db, day);
   }
 
   secret(name: string): Buffer {

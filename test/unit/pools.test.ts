@@ -26,3 +26,22 @@ test('no sources configured: the host default (null)', () => {
   assert.equal(pools.pick('default', null), null);
   assert.equal(pools.has('other'), false);
 });
+
+test('choose: sticky unless in backoff (greylisted stays), capped sources never, blocked when none is left', () => {
+  const pool = { default: { sources: [{ address: '127.0.1.1', weight: 1 }, { address: '127.0.1.2', weight: 1 }] } };
+  const pools = new Pools(sources, pool, () => 0);
+  const backoff1 = (a: string) => a === '127.0.1.1';
+  const cases: { name: string; sticky: string | null; avoid?: (a: string) => boolean; blocked?: (a: string) => boolean; keepSticky?: boolean; want: string | null }[] = [
+    { name: 'sticky kept', sticky: '127.0.1.2', want: '127.0.1.2' },
+    { name: 'sticky in backoff moves', sticky: '127.0.1.1', avoid: backoff1, want: '127.0.1.2' },
+    { name: 'greylisted keeps its source in backoff', sticky: '127.0.1.1', avoid: backoff1, keepSticky: true, want: '127.0.1.1' },
+    { name: 'new recipient avoids backoff', sticky: null, avoid: backoff1, want: '127.0.1.2' },
+    { name: 'all in backoff: still sends', sticky: null, avoid: () => true, want: '127.0.1.1' },
+    { name: 'capped sticky moves even when greylisted', sticky: '127.0.1.1', blocked: backoff1, keepSticky: true, want: '127.0.1.2' },
+    { name: 'all capped', sticky: null, blocked: () => true, want: 'blocked' },
+  ];
+  for (const c of cases) {
+    const got = pools.choose('default', c.sticky, { avoid: c.avoid, blocked: c.blocked, keepSticky: c.keepSticky });
+    assert.equal(got === 'blocked' ? 'blocked' : (got?.address ?? null), c.want, c.name);
+  }
+});
