@@ -72,6 +72,13 @@ export interface InvalidRow {
   reason: string;
 }
 
+export interface RecipientRow {
+  id: number;
+  campaignId: number;
+  email: string;
+  status: RecipientStatus;
+}
+
 export interface ClaimedRecipient {
   id: number;
   campaignId: number;
@@ -210,6 +217,9 @@ export interface Store {
   /** Adds to the per-day, per (source, site) message counts used by warm-up. `day`: UTC midnight, ms. */
   addWarmupCounts(day: number, counts: WarmupCount[]): void;
   warmupCounts(day: number): WarmupCount[];
+
+  /** One recipient by id (bounce and tracking tokens name recipients by id); null when unknown. */
+  getRecipient(id: number): RecipientRow | null;
 
   /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
   campaignAttachments(campaignId: number): Attachment[];

@@ -10,7 +10,8 @@ const USAGE = `usage: mxpress <command> [options]
 
 commands:
   send      --csv FILE --from ADDR --subject TEXT (--html FILE | --text FILE) [--pool NAME] [--name NAME]
-            [--mail-from ADDR] [--max-wait 60s] [--json] [--config FILE]
+            [--mail-from ADDR] [--reply-to ADDR] [--header 'Name: value']… [--attach FILE]… [--inline CID=FILE]…
+            [--encoding auto|quoted-printable|base64] [--track] [--max-wait 60s] [--json] [--config FILE]
             store a campaign, deliver it, print a summary
   start     [--config FILE]        run the engine until SIGTERM: deliver whatever is due
   status    [--config FILE] [--json]   queue depth by state, due soon, per-domain counts

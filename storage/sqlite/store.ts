@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   Attachment,
+  RecipientRow,
   CampaignMessageOptions,
   AttemptRecord,
   Campaign,
@@ -143,6 +144,11 @@ class SqliteStore implements Store {
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
       return id;
     })();
+  }
+
+  getRecipient(id: number): RecipientRow | null {
+    const row = this.db.prepare(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
+    return row ?? null;
   }
 
   campaignAttachments(campaignId: number): Attachment[] {
