@@ -148,13 +148,37 @@ export interface EventRow {
   recipientId: number;
   email: string;
   at: number;
-  status: AttemptStatus;
+  /** `complained` only from feedback reports (engine/bounce/). */
+  status: AttemptStatus | 'complained';
   category: string | null;
   sourceIp: string | null;
   mxHost: string | null;
   code: number | null;
   text: string;
   tls: string;
+}
+
+/**
+ * A bounce or complaint that arrived by mail (engine/bounce/): recorded as an event whose origin
+ * is the report format, never as an attempt.
+ */
+export interface InboundRecord {
+  recipientId: number;
+  kind: 'bounce' | 'complaint';
+  /** The bounce category, or the feedback type of a complaint. */
+  category: string | null;
+  code: number | null;
+  enhanced: string | null;
+  text: string;
+  origin: 'dsn' | 'heuristic' | 'arf';
+  /** Put on the suppression list in the same transaction. */
+  suppress: { email: string; reason: string } | null;
+  at: number;
+}
+
+export interface InboundCounts {
+  bounced: number;
+  complained: number;
 }
 
 /** One egress path (source × site) as the engine last published it. */
@@ -223,6 +247,11 @@ export interface Store {
 
   /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
   campaignAttachments(campaignId: number): Attachment[];
+
+  /** Records a report that arrived by mail; false when the recipient is unknown or already has one of this kind. */
+  recordInbound(r: InboundRecord): boolean;
+  /** Bounces and complaints that arrived by mail, per campaign. */
+  inboundCounts(campaignId: number): InboundCounts;
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { startConfiguredBounceListener } from '../bounce/start.js';
 import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
-import { EXIT } from './exit.js';
+import { CliError, EXIT } from './exit.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -14,6 +15,9 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     lockEngine(store, log);
     const engine = createEngine(config, store, log);
+    const bounces = await startConfiguredBounceListener(config, store, log).catch((err: Error) => {
+      throw new CliError(EXIT.config, `bounce.listen: cannot listen: ${err.message}`);
+    });
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
     out.write(
       `mxpress engine running (pid ${process.pid})\n` +
@@ -21,6 +25,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  database  ${config.storage.path}\n` +
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
+        (bounces ? `  bounces   listening on ${bounces.host}:${bounces.port} for ${config.message.bounceDomain}\n` : '') +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
     let lastFinishCheck = 0;
@@ -33,6 +38,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
       return false;
     });
     stopSignals();
+    await bounces?.close();
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {

@@ -127,4 +127,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (campaign_id, position)
   );
   `,
+  `
+  -- Bounces and complaints that arrive by mail are events too; origin tells them from attempts.
+  ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'smtp';
+  CREATE INDEX events_inbound ON events (recipient_id) WHERE origin <> 'smtp';
+  `,
 ];

@@ -15,6 +15,8 @@ import type {
   CountRow,
   EventRow,
   ImportResult,
+  InboundCounts,
+  InboundRecord,
   InvalidRow,
   NewRecipient,
   PathState,
@@ -24,6 +26,7 @@ import type {
 } from '../store.js';
 import { MIGRATIONS } from './schema.js';
 import { queueStatus } from './status.js';
+import { inboundCounts, recordInbound } from './inbound.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 
 const LIVE = `('queued', 'deferred')`;
@@ -327,6 +330,14 @@ class SqliteStore implements Store {
 
   warmupCounts(day: number): WarmupCount[] {
     return warmupCounts(this.db, day);
+  }
+
+  recordInbound(r: InboundRecord): boolean {
+    return recordInbound(this.db, r);
+  }
+
+  inboundCounts(campaignId: number): InboundCounts {
+    return inboundCounts(this.db, campaignId);
   }
 
   secret(name: string): Buffer {
