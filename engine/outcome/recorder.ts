@@ -24,6 +24,17 @@ export interface RecorderDeps {
 }
 
 /**
+ * Longest reply text kept in an event. Classification saw the whole reply; the event keeps enough
+ * to read it, so a server answering with 500 lines cannot make every event row 100 KB.
+ */
+export const MAX_EVENT_TEXT = 1000;
+
+export function bounded(text: string): string {
+  if (text.length <= MAX_EVENT_TEXT) return text;
+  return `${text.slice(0, MAX_EVENT_TEXT)}… (${text.length - MAX_EVENT_TEXT} more characters)`;
+}
+
+/**
  * Turns each attempt into its recipient's new state (classification, then the retry plan for
  * deferrals) and writes them in batched transactions. Until a flush, a delivered recipient is still
  * leased in the store: a crash in that window is what can cause a duplicate (docs/guarantees.md).
@@ -49,7 +60,7 @@ export class OutcomeRecorder {
       mxHost: ctx.mxHost,
       code: reply ? reply.code : null,
       enhanced: reply?.enhanced ?? null,
-      text: result.kind === 'reply' ? result.text : result.message,
+      text: bounded(result.kind === 'reply' ? result.text : result.message),
       durationMs: ctx.durationMs,
       tls: ctx.tls,
       at: now,

@@ -23,6 +23,8 @@ export interface ConfigOptions {
   retry?: string[];
   maxAge?: string;
   extraDelivery?: string;
+  /** Small timeouts let fault tests run in seconds; defaults are the values below. */
+  timeouts?: { connect?: string; greeting?: string; command?: string; dns?: string };
 }
 
 /** A config pointing the engine at the test world: its DNS server, its SMTP port, 127.0.1.x sources. */
@@ -33,13 +35,13 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     `path = "${join(dir, 'queue.db')}"`,
     '[dns]',
     `servers = ["${world.dns.server}"]`,
-    'timeout = "1s"',
+    `timeout = "${o.timeouts?.dns ?? '1s'}"`,
     'tries = 1',
     '[delivery]',
     `port = ${world.port}`,
-    'connect_timeout = "2s"',
-    'greeting_timeout = "3s"',
-    'command_timeout = "5s"',
+    `connect_timeout = "${o.timeouts?.connect ?? '2s'}"`,
+    `greeting_timeout = "${o.timeouts?.greeting ?? '3s'}"`,
+    `command_timeout = "${o.timeouts?.command ?? '5s'}"`,
     'idle_timeout = "300ms"',
     o.extraDelivery ?? '',
     ...sources.flatMap((a, i) => ['[[sources]]', `address = "${a}"`, `helo = "mta${i + 1}.sender.test"`]),
