@@ -25,6 +25,8 @@ export interface ConfigOptions {
   extraDelivery?: string;
   /** Small timeouts let fault tests run in seconds; defaults are the values below. */
   timeouts?: { connect?: string; greeting?: string; command?: string; dns?: string };
+  /** Appended as is: further tables ([[dkim]], [bounce], …). */
+  extraToml?: string;
 }
 
 /** A config pointing the engine at the test world: its DNS server, its SMTP port, 127.0.1.x sources. */
@@ -53,6 +55,7 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     'jitter = 0',
     '[log]',
     'level = "warn"',
+    o.extraToml ?? '',
   ].join('\n');
   const path = join(dir, 'mxpress.toml');
   writeFileSync(path, `${toml}\n`);
