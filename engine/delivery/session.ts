@@ -140,6 +140,8 @@ function tlsFailure(err: SmtpError): AttemptResult {
 /** An open SMTP session to one MX host; carries several transactions in turn. */
 export class SmtpSession {
   private broken = false;
+  /** Pending RSET after a failed transaction: a MAIL sent before its reply would be taken for it. */
+  private resetting: Promise<void> = Promise.resolve();
   transactions = 0;
   readonly tls: TlsState;
 
@@ -160,6 +162,11 @@ export class SmtpSession {
     conn.on('end', () => {
       this.broken = true;
     });
+  }
+
+  /** Resolves once the session can take the next transaction (or is known to be broken). */
+  ready(): Promise<void> {
+    return this.resetting;
   }
 
   get usable(): boolean {
@@ -205,11 +212,18 @@ export class SmtpSession {
       this.conn.close();
       return;
     }
-    this.conn.reset((resetErr) => {
-      if (resetErr) {
-        this.broken = true;
-        this.conn.close();
-      }
+    // The outcome is known now; the next transaction waits for the RSET reply (see ready()).
+    this.resetting = new Promise((done) => {
+      const ended = () => done();
+      this.conn.once('end', ended);
+      this.conn.reset((resetErr) => {
+        this.conn.removeListener('end', ended);
+        if (resetErr) {
+          this.broken = true;
+          this.conn.close();
+        }
+        done();
+      });
     });
   }
 }

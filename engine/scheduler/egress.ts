@@ -199,6 +199,7 @@ export class Egress {
     for (;;) {
       const job = path.queue.shift() ?? (await this.nextJob(path, limits.idleTimeoutMs));
       if (!job) break;
+      await session.ready();
       const admitted = session.usable ? await this.admit(path, job) : 'back';
       if (admitted === 'gone') break;
       if (admitted === 'back' || !session.usable) {

@@ -392,3 +392,39 @@ describe('fault matrix', () => {
     });
   }
 });
+
+/**
+ * After a rejected transaction the session sends RSET and carries on. The next MAIL must wait for
+ * the RSET reply: sent earlier, the client took the RSET reply's effect (envelope cleared) for the
+ * new transaction and threw. One source and one connection per path force both messages onto one
+ * session, the rejected one first.
+ */
+describe('a session reused after a rejected transaction', () => {
+  let world: World;
+
+  before(async () => {
+    world = await startWorld({
+      domains: { 'reuse.test': { mx: ['mx.reuse.test'] } },
+      hosts: { 'mx.reuse.test': '127.0.0.123' },
+      scripts: { 'mx.reuse.test': { rcpt: (a) => (a.startsWith('a-gone') ? reply(550, '5.1.1 User unknown') : 'accept') } },
+    });
+  });
+
+  after(async () => {
+    await world.close();
+  });
+
+  test('waits for RSET before the next MAIL', { timeout: ROW_TIMEOUT_MS }, async () => {
+    const dir = tempDir('mxpress-fault-');
+    const config = writeConfig(dir, world, { sources: ['127.0.1.1'], timeouts: FAST, extraDelivery: 'max_connections_per_path = 1' });
+    const rows = [{ email: 'a-gone@reuse.test', name: 'A' }, ...Array.from({ length: 5 }, (_, i) => ({ email: `b${i}@reuse.test`, name: `B${i}` }))];
+    const run = await deliver(config, writeCsv(dir, rows), {}, 0);
+    try {
+      assert.equal(run.count('bounced', 'invalid-recipient'), 1);
+      assert.equal(run.count('delivered'), 5);
+      assert.equal(world.sinkFor('mx.reuse.test').received.length, 5);
+    } finally {
+      run.store.close();
+    }
+  });
+});
