@@ -82,7 +82,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   const publisher = new PathStatePublisher(store, egress, 1000);
   scheduler = new Scheduler(
     { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
-    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
+    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
   return { scheduler, egress, resolver, pools, recorder };
 }

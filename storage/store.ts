@@ -187,6 +187,11 @@ export interface Store {
   addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number): { inserted: number; duplicates: number };
   finishImport(campaignId: number): ImportResult;
   abortImport(campaignId: number): void;
+  /**
+   * Removes imports left `importing` by a process that died or hit a full disk mid-import (their
+   * abort could not be written then). Only call while holding the engine lock. Returns their ids.
+   */
+  purgeAbortedImports(): number[];
 
   getCampaign(id: number): Campaign | null;
   /** Leases up to `limit` due recipients of running campaigns: they become invisible until `leaseUntil`. */

@@ -19,7 +19,8 @@ commands:
   dkim      generate --domain D --selector S [--algorithm rsa-sha256|ed25519-sha256] [--bits 2048] [--out keys]
             write a signing key (mode 0600), print the DNS TXT record and the [[dkim]] entry
 
-exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database
+exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database,
+            6 storage full
 `;
 
 type Command = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createEngine } from '../runtime.js';
-import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { EXIT } from './exit.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
@@ -14,7 +14,10 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     lockEngine(store, log);
     const engine = createEngine(config, store, log);
-    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
+      engine.scheduler.abandon();
+      store.releaseEngineLock(process.pid);
+    });
     out.write(
       `mxpress engine running (pid ${process.pid})\n` +
         `  config    ${config.file ?? '(built-in defaults)'}\n` +
@@ -36,7 +39,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
-    store.releaseEngineLock(process.pid);
+    unlockEngine(store, log);
     store.close();
   }
 }

@@ -36,6 +36,8 @@ export interface Config {
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
   log: { level: string };
+  /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
+  shutdown: { drainTimeoutMs: number };
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -163,6 +165,7 @@ const shapeSchema = z
       jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+    shutdown: section({ drain_timeout: timeout().default('30s') }),
     shaping: shapingSchema,
     ...messageSchemas,
   })
@@ -249,6 +252,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     log: { level: raw.log.level },
+    shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
   };
 }
 

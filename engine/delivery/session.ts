@@ -142,6 +142,8 @@ export class SmtpSession {
   private broken = false;
   /** Pending RSET after a failed transaction: a MAIL sent before its reply would be taken for it. */
   private resetting: Promise<void> = Promise.resolve();
+  /** Ends the transaction in flight (set while one is). */
+  private cut: (() => void) | null = null;
   transactions = 0;
   readonly tls: TlsState;
 
@@ -177,7 +179,18 @@ export class SmtpSession {
   send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
     const started = Date.now();
     this.transactions++;
-    return new Promise((resolve) => {
+    return new Promise((resolveOnce) => {
+      let done = false;
+      const resolve = (r: TransactionResult) => {
+        if (done) return;
+        done = true;
+        this.cut = null;
+        resolveOnce(r);
+      };
+      this.cut = () => {
+        const result: AttemptResult = { kind: 'failure', failure: 'network', message: 'connection cut: the engine is stopping' };
+        resolve({ results: fillMissing(new Map(), rcpts, result), durationMs: Date.now() - started });
+      };
       this.conn.send({ from: mailFrom, to: rcpts }, message, (err, info) => {
         const durationMs = Date.now() - started;
         if (err) return void this.afterError(err as SmtpError, rcpts, durationMs, resolve);
@@ -190,6 +203,13 @@ export class SmtpSession {
         resolve({ results: fillMissing(results, rcpts, accepted), durationMs });
       });
     });
+  }
+
+  /** Cuts the connection now; a transaction in flight ends as a network failure. */
+  abort(): void {
+    this.broken = true;
+    this.conn.close();
+    this.cut?.();
   }
 
   quit(): void {

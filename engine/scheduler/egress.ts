@@ -41,6 +41,8 @@ export interface EgressDeps {
 export class Egress {
   private readonly paths = new Map<string, EgressPath>();
   private readonly perSource = new Map<string, number>();
+  /** Open sessions, so stopping can cut them. */
+  private readonly sessions = new Set<SmtpSession>();
   private connections = 0;
   private queuedRecipients = 0;
   private activeRecipients = 0;
@@ -99,6 +101,11 @@ export class Egress {
     for (const path of this.paths.values()) {
       for (const w of path.waiters.splice(0)) w(null);
     }
+  }
+
+  /** Stopping, past the drain timeout: cuts every open session; transactions end as failures. */
+  abort(): void {
+    for (const session of this.sessions) session.abort();
   }
 
   /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
@@ -185,7 +192,8 @@ export class Egress {
         source: path.source,
       });
       if (!open.ok) return this.failPath(path, open.result, open.mxHost);
-      await this.carry(path, open.session);
+      this.sessions.add(open.session);
+      await this.carry(path, open.session).finally(() => this.sessions.delete(open.session));
     } finally {
       path.sessions--;
       this.connections--;

@@ -194,6 +194,12 @@ class SqliteStore implements Store {
     })();
   }
 
+  purgeAbortedImports(): number[] {
+    const ids = (this.db.prepare(`SELECT id FROM campaigns WHERE status = 'importing'`).all() as { id: number }[]).map((r) => r.id);
+    for (const id of ids) this.abortImport(id);
+    return ids;
+  }
+
   getCampaign(id: number): Campaign | null {
     const row = this.stmt.campaign.get(id) as CampaignRow | undefined;
     return row ? toCampaign(row) : null;

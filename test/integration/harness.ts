@@ -8,7 +8,7 @@ import { importCampaignCsv } from '../../engine/ingress/import.js';
 import { createEngine } from '../../engine/runtime.js';
 import { untilQuiet } from '../../engine/scheduler/engine.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
-import type { CampaignInput, CampaignSummary, ImportResult, Store } from '../../storage/store.js';
+import type { CampaignInput, CampaignSummary, ImportResult, QueueStatus, Store } from '../../storage/store.js';
 import type { World } from '../world/world.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -99,6 +99,27 @@ export async function deliver(configPath: string, csv: string, campaign: Partial
   const count = (status: string, category?: string) =>
     summary.counts.filter((c) => c.status === status && (category === undefined || c.category === category)).reduce((n, c) => n + c.count, 0);
   return { store, imported, summary, count };
+}
+
+/** Imports a campaign in this process, as `send` would before delivering; `start` then finds it running. */
+export async function importRows(configPath: string, dir: string, rows: Record<string, string>[], name = 'campaign'): Promise<ImportResult> {
+  const csv = writeCsv(dir, rows, `${name}.csv`);
+  const store = openSqliteStore(loadConfig(configPath).storage.path);
+  try {
+    return await importCampaignCsv(store, { ...CAMPAIGN, name }, csv);
+  } finally {
+    store.close();
+  }
+}
+
+/** Reads the queue of a stopped (or running) engine's database. */
+export function queueStatusOf(configPath: string): QueueStatus {
+  const store = openSqliteStore(loadConfig(configPath).storage.path);
+  try {
+    return store.queueStatus(Date.now());
+  } finally {
+    store.close();
+  }
 }
 
 export interface CliResult {

@@ -14,8 +14,11 @@ export type RawEvent =
   | { kind: 'greeting' }
   /** `verb` is the upper-cased first word ("EHLO", "MAIL", "RCPT", ...), `line` the whole command. */
   | { kind: 'command'; verb: string; line: string }
-  /** The message's terminating dot arrived; the default answers 250 and records it. */
-  | { kind: 'message'; rcptTo: string[]; size: number };
+  /**
+   * The message's terminating dot arrived; the default answers 250 and records it. A script may
+   * hold the reply and call `accept` later (a slow server), or never (a hung one).
+   */
+  | { kind: 'message'; rcptTo: string[]; size: number; accept: () => void };
 
 export interface RawSession {
   /** 1-based count of connections this server accepted. */
@@ -91,22 +94,27 @@ function endMessage(server: RawServer, c: Conn): void {
   c.data = null;
   const rcptTo = c.rcptTo;
   c.rcptTo = [];
+  const mailFrom = c.mailFrom;
   const size = Buffer.byteLength(body);
-  if (server.script({ kind: 'message', rcptTo, size }, c.session)) return;
-  const remote = c.session.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-  server.received.push({
-    sinkAddress: server.address,
-    remoteAddress: remote,
-    helo: '',
-    mailFrom: c.mailFrom,
-    rcptTo,
-    data: Buffer.from(body),
-    size,
-    tls: false,
-    sessionId: `raw-${c.session.no}`,
-    at: Date.now(),
-  });
-  c.session.reply(`250 2.0.0 Ok: queued as raw-${c.session.no}`);
+  const accept = () => {
+    if (c.session.socket.destroyed) return;
+    const remote = c.session.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    server.received.push({
+      sinkAddress: server.address,
+      remoteAddress: remote,
+      helo: '',
+      mailFrom,
+      rcptTo,
+      data: Buffer.from(body),
+      size,
+      tls: false,
+      sessionId: `raw-${c.session.no}`,
+      at: Date.now(),
+    });
+    c.session.reply(`250 2.0.0 Ok: queued as raw-${c.session.no}`);
+  };
+  if (server.script({ kind: 'message', rcptTo, size, accept }, c.session)) return;
+  accept();
 }
 
 function onLine(server: RawServer, c: Conn, line: string): void {
