@@ -112,6 +112,8 @@ export class Egress {
     this.queuedRecipients -= out.length;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
+    // Else a later wake-up earlier than the cancelled one would never be scheduled.
+    this.wakeAt = Infinity;
     this.notifyIdle();
     return out;
   }

@@ -105,10 +105,15 @@ export class EgressPath {
     this.backoff = enterBackoff(policy, this.backoff, now, reply);
   }
 
-  /** Nothing queued, nothing open, no backoff to remember: the path can be forgotten. */
-  disposable(_policy: BackoffPolicy, now: number): boolean {
+  /**
+   * Nothing queued, nothing open, no backoff to remember, and both token buckets full again: the
+   * path can be forgotten, since a new one (with full buckets) would behave the same. Forgetting a
+   * path whose bucket is still refilling would hand the next message a fresh burst and break the rate.
+   */
+  disposable(policy: BackoffPolicy, now: number): boolean {
     for (const [site, lane] of this.lanes) if (lane.idle) this.lanes.delete(site);
-    return this.sessions === 0 && this.lanes.size === 0 && !this.inBackoff(now);
+    if (this.sessions > 0 || this.lanes.size > 0 || this.inBackoff(now)) return false;
+    return this.messages.fullAt(this.limits(policy, now).maxMessageRate) <= now && this.connects.fullAt(this.site.limits.maxConnectionRate) <= now;
   }
 
   state(policy: BackoffPolicy, now: number): PathState {

@@ -64,6 +64,12 @@ export class TokenBucket {
     return Math.max(1, Math.ceil((1 - this.tokens) / rate.perMs));
   }
 
+  /** When the bucket holds a full burst again at this rate (it may be now or earlier). */
+  fullAt(rate: Rate | null): number {
+    if (rate === null || !Number.isFinite(this.tokens)) return -Infinity;
+    return this.last + Math.max(0, rate.burst - this.tokens) / rate.perMs;
+  }
+
   private refill(now: number, rate: Rate): void {
     const elapsed = Math.max(0, now - this.last);
     this.last = now;
