@@ -29,6 +29,11 @@ export interface EgressDeps {
   report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
   /** Not an attempt: the recipient returns to the queue, due at `at`. */
   postpone: (r: ClaimedRecipient, at: number) => void;
+  /**
+   * Recipients of a path went back to the queue without an attempt (held back by its rate, or
+   * stopping): what was reserved for them against the source's warm-up cap is given back.
+   */
+  returned?: (sourceIp: string | null, siteKey: string, recipients: number) => void;
   log?: { info: (obj: object, msg: string) => void };
 }
 
@@ -46,7 +51,7 @@ export class Egress {
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
   /** Jobs taken by a session that waits for a message token. */
-  private readonly held = new Set<Job>();
+  private readonly held = new Map<Job, EgressPath>();
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
 
@@ -104,10 +109,16 @@ export class Egress {
   /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
   takeQueued(): ClaimedRecipient[] {
     const out: ClaimedRecipient[] = [];
-    for (const path of this.paths.values()) {
-      for (const lane of path.lanes.values()) for (const job of lane.jobs.splice(0)) out.push(...job.recipients);
-    }
-    for (const job of this.held) out.push(...job.recipients);
+    const give = (path: EgressPath, jobs: Iterable<Job>) => {
+      let n = 0;
+      for (const job of jobs) {
+        out.push(...job.recipients);
+        n += job.recipients.length;
+      }
+      if (n > 0) this.deps.returned?.(path.sourceIp, path.site.key, n);
+    };
+    for (const path of this.paths.values()) for (const lane of path.lanes.values()) give(path, lane.jobs.splice(0));
+    for (const [job, path] of this.held) give(path, [job]);
     this.held.clear();
     this.queuedRecipients -= out.length;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -242,7 +253,7 @@ export class Egress {
       if (path.sessions > limits.maxConnections) return 'back';
       const wait = path.messages.take(now, limits.maxMessageRate);
       if (wait === 0) return 'go';
-      this.held.add(job);
+      this.held.set(job, path);
       await sleep(wait);
       if (!this.held.delete(job)) return 'gone';
     }
@@ -286,6 +297,7 @@ export class Egress {
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.postpone(r, at);
     });
+    this.deps.returned?.(path.sourceIp, path.site.key, excess.reduce((n, job) => n + job.recipients.length, 0));
     this.notifyIdle();
   }
 
