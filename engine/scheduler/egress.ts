@@ -52,6 +52,12 @@ export class Egress {
   private readonly idle = new Set<() => void>();
   /** Jobs taken by a session that waits for a message token. */
   private readonly held = new Map<Job, EgressPath>();
+  /**
+   * Who could not open a connection at the last pump because a cap was full: anyone (global cap),
+   * a source (its cap), or a path (its cap, with a lane of it waiting). A session that runs out of
+   * work then QUITs at once instead of idling, so the waiting one gets the slot.
+   */
+  private starved = { global: false, sources: new Set<string>(), paths: new Set<string>() };
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
 
@@ -131,6 +137,7 @@ export class Egress {
 
   private pump(): void {
     const now = this.deps.now();
+    this.starved = { global: false, sources: new Set(), paths: new Set() };
     for (const path of this.paths.values()) {
       if (path.disposable(this.deps.shaping.backoff, now)) {
         this.paths.delete(path.key);
@@ -148,11 +155,16 @@ export class Egress {
       if (!lane) break;
       if (this.connections >= this.deps.maxConnections) {
         // At the global cap, an idle session elsewhere gives its slot up (it QUITs, then pumps again).
-        this.quitOneIdle(path);
+        this.starved.global = true;
+        this.quitOneIdle(path, () => true);
         return false;
       }
       const ip = path.sourceIp;
-      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) break;
+      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) {
+        this.starved.sources.add(ip);
+        this.quitOneIdle(path, (other) => other.sourceIp === ip);
+        break;
+      }
       const wait = path.connects.take(now, path.site.limits.maxConnectionRate);
       if (wait > 0) {
         this.wakeIn(wait, now);
@@ -160,6 +172,7 @@ export class Egress {
       }
       void this.runConnection(path, lane);
     }
+    if (path.sessions >= max && path.laneToOpen()?.sessions === 0) this.starved.paths.add(path.key);
     if (path.inBackoff(now)) this.wakeIn(path.backoff.until! - now, now);
     return true;
   }
@@ -179,9 +192,9 @@ export class Egress {
     this.wakeTimer.unref();
   }
 
-  private quitOneIdle(except: EgressPath): void {
+  private quitOneIdle(except: EgressPath, which: (other: EgressPath) => boolean): void {
     for (const other of this.paths.values()) {
-      if (other === except) continue;
+      if (other === except || !which(other)) continue;
       for (const lane of other.lanes.values()) {
         const waiter = lane.waiters.shift();
         if (waiter) return waiter(null);
@@ -217,7 +230,7 @@ export class Egress {
   private async carry(path: EgressPath, lane: Lane, session: SmtpSession): Promise<void> {
     const limits = path.site.limits;
     for (;;) {
-      const job = lane.jobs.shift() ?? (await this.nextJob(lane, limits.idleTimeoutMs));
+      const job = lane.jobs.shift() ?? (this.slotWanted(path) ? null : await this.nextJob(lane, limits.idleTimeoutMs));
       if (!job) break;
       const admitted = session.usable ? await this.admit(path, job) : 'back';
       if (admitted === 'gone') break;
@@ -299,6 +312,12 @@ export class Egress {
     });
     this.deps.returned?.(path.sourceIp, path.site.key, excess.reduce((n, job) => n + job.recipients.length, 0));
     this.notifyIdle();
+  }
+
+  /** Another path or lane waits for a connection slot this path's session holds. */
+  private slotWanted(path: EgressPath): boolean {
+    const s = this.starved;
+    return s.global || (path.sourceIp !== null && s.sources.has(path.sourceIp)) || s.paths.has(path.key);
   }
 
   /** Waits for a job of this lane, up to idle_timeout. */

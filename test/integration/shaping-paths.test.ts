@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../world/world.js';
-import { maxConcurrent } from '../world/timeline.js';
+import { allClosed, maxConcurrent } from '../world/timeline.js';
 import { tempDir, writeConfig, writeCsv } from './harness.js';
 import { deliverShaped } from './shaping-harness.js';
 
@@ -50,6 +50,48 @@ describe('shaping: connections per egress path', () => {
     assert.equal(alpha.received.length + beta.received.length, 80);
     const together = maxConcurrent([...alpha.sessions, ...beta.sessions]);
     assert.ok(together <= 2, `both MX hosts together saw ${together} sessions at once`);
+    run.store.close();
+  });
+});
+
+describe('shaping: connections per source', () => {
+  let world: World;
+  let dir: string;
+
+  before(async () => {
+    world = await startWorld({
+      domains: { 'one.test': { mx: ['mx.one.test'] }, 'two.test': { mx: ['mx.two.test'] } },
+      hosts: { 'mx.one.test': '127.0.0.64', 'mx.two.test': '127.0.0.65' },
+    });
+    dir = tempDir();
+  });
+
+  after(async () => {
+    await world.close();
+  });
+
+  test('max_connections_per_source: one source never holds more; an idle session gives its slot to another site', async () => {
+    const sources = ['127.0.1.22', '127.0.1.23'];
+    const config = writeConfig(tempDir(), world, {
+      sources,
+      // A long idle_timeout: the other site must not wait for it.
+      extraDelivery: ['[shaping]', 'max_connections_per_source = 1', '[shaping.default]', 'max_connections = 5', 'idle_timeout = "20s"'].join('\n'),
+    });
+    const rows = ['one.test', 'two.test'].flatMap((d) => Array.from({ length: 12 }, (_, i) => ({ email: `s${i}@${d}`, name: `N${i}` })));
+    const run = await deliverShaped(config, writeCsv(dir, rows, 'per-source.csv'));
+    assert.equal(run.count('delivered'), 24);
+    const sessions = [...world.sinkFor('mx.one.test').sessions, ...world.sinkFor('mx.two.test').sessions];
+    for (const ip of sources) {
+      const mine = sessions.filter((s) => s.remoteAddress === ip);
+      assert.ok(mine.length > 0, `${ip} was used`);
+      assert.equal(maxConcurrent(mine), 1, `${ip}: sessions open at once`);
+    }
+    // Without giving the slot up, the second site would wait out the first one's 20 s idle_timeout.
+    const received = world.received();
+    const span = received[received.length - 1]!.at - received[0]!.at;
+    assert.ok(span < 10_000, `all mail arrived within ${span} ms, not after an idle_timeout`);
+    assert.ok(await allClosed(() => sessions), 'every session closed after the run');
+    assert.ok(sessions.every((s) => s.quitAt !== undefined), 'every session ended with QUIT');
     run.store.close();
   });
 });

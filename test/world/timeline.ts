@@ -62,3 +62,13 @@ export function perWindow(arrivals: readonly number[], windowMs: number): number
   }
   return out;
 }
+
+/** Waits (up to `timeoutMs`) until every session recorded so far is closed; false if some stayed open. */
+export async function allClosed(sessions: () => readonly SinkSession[], timeoutMs = 5000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (sessions().some((s) => s.closedAt === undefined)) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
