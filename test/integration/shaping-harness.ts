@@ -2,9 +2,9 @@ import { pino } from 'pino';
 import { loadConfig } from '../../engine/config/load.js';
 import { importCampaignCsv } from '../../engine/ingress/import.js';
 import { createEngine, type Engine, type EngineOptions } from '../../engine/runtime.js';
-import { untilQuiet } from '../../engine/scheduler/engine.js';
+import { untilQuiet, type StopWhen } from '../../engine/scheduler/engine.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
-import type { CampaignInput } from '../../storage/store.js';
+import type { CampaignInput, ImportResult, Store } from '../../storage/store.js';
 import { CAMPAIGN, type InProcessRun } from './harness.js';
 
 export interface ShapedRun extends InProcessRun {
@@ -17,15 +17,21 @@ export interface RunOptions {
   engine?: EngineOptions;
   /** Called once the engine runs (e.g. to stop it after a while). */
   started?: (engine: Engine) => void;
+  /** Default: until quiet for `maxWaitMs`, as `send` does. */
+  stopWhen?: StopWhen;
 }
 
 /** `deliver` from harness.ts with engine options (an injected clock) and a handle on the engine. */
 export async function deliverShaped(configPath: string, csv: string, o: RunOptions = {}): Promise<ShapedRun> {
-  const config = loadConfig(configPath);
-  const store = openSqliteStore(config.storage.path);
-  const engine = createEngine(config, store, pino({ level: 'silent' }), o.engine);
-  const imported = await importCampaignCsv(store, { ...CAMPAIGN, ...o.campaign }, csv);
-  const running = engine.scheduler.run(untilQuiet(o.maxWaitMs ?? 10_000));
+  const store = openSqliteStore(loadConfig(configPath).storage.path);
+  const imported = await importCampaignCsv(store, { ...CAMPAIGN, ...o.campaign }, csv, o.engine?.now?.());
+  return runAgain(configPath, store, imported, o);
+}
+
+/** Runs a new engine over the same store (a restart), e.g. after moving the injected clock on. */
+export async function runAgain(configPath: string, store: Store, imported: ImportResult, o: RunOptions = {}): Promise<ShapedRun> {
+  const engine = createEngine(loadConfig(configPath), store, pino({ level: 'silent' }), o.engine);
+  const running = engine.scheduler.run(o.stopWhen ?? untilQuiet(o.maxWaitMs ?? 10_000));
   o.started?.(engine);
   await running;
   const summary = store.campaignSummary(imported.campaignId);
