@@ -4,6 +4,7 @@ import { parseDuration } from './duration.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -32,6 +33,8 @@ export interface Config {
   /** Limits per egress path, backoff, warm-up: engine/config/shaping.ts. */
   shaping: ShapingConfig;
   log: { level: string };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -170,6 +173,7 @@ const shapeSchema = z
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
     shaping: shapingSchema,
+    tracking: trackingSchema,
   })
   .strict();
 
@@ -252,6 +256,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
     log: { level: raw.log.level },
+    tracking: toTracking(raw.tracking),
   };
 }
 

@@ -7,7 +7,7 @@ export interface TrackingOptions {
   key: Buffer;
   /** Public base URL of the tracking listener, e.g. `https://t.sender.test` (no trailing slash needed). */
   baseUrl: string;
-  /** When set, List-Unsubscribe also offers `mailto:unsub+<token>@<domain>`. */
+  /** When set, List-Unsubscribe also offers `unsub+<token>@<domain>` (the renderer adds `mailto:`). */
   unsubscribeDomain?: string | null;
 }
 
@@ -40,7 +40,7 @@ export function trackingDecorator(o: TrackingOptions): MessageDecorator {
       const ids = { campaignId: ctx.campaignId, recipientId: ctx.recipientId };
       const url = `${base}${TRACKING_PATHS.unsubscribe}${encodeToken(o.key, { kind: 'unsubscribe', ...ids })}`;
       if (!domain) return { url };
-      return { url, mailto: `mailto:${unsubscribeLocalPart(o.key, ctx.campaignId, ctx.recipientId)}@${domain}?subject=unsubscribe` };
+      return { url, mailto: `${unsubscribeLocalPart(o.key, ctx.campaignId, ctx.recipientId)}@${domain}` };
     },
   };
 }
