@@ -4,6 +4,7 @@ import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { suppressCommand } from './suppress.js';
+import { trackingCommand } from './tracking.js';
 
 const USAGE = `usage: mxpress <command> [options]
 
@@ -14,12 +15,13 @@ commands:
   start     [--config FILE]        run the engine until SIGTERM: deliver whatever is due
   status    [--config FILE] [--json]   queue depth by state, due soon, per-domain counts
   suppress  add|remove EMAIL… | list [--reason TEXT] [--config FILE]
+  tracking  [--config FILE]        serve only the public tracking listener (opens, clicks, unsubscribe)
 
 exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database
 `;
 
 type Command = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand };
+const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand, tracking: trackingCommand };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startWorld, type World } from '../world/world.js';
-import { runCli, startCli, tempDir, writeConfig } from './harness.js';
+import { importCampaignCsv } from '../../engine/ingress/import.js';
+import { encodeToken } from '../../engine/tracking/token.js';
+import { openSqliteStore } from '../../storage/sqlite/store.js';
+import { CAMPAIGN, runCli, startCli, tempDir, writeConfig, writeCsv } from './harness.js';
 
 /** Polls until `get` gives a value; bounded, so a broken start fails the test instead of hanging it. */
 async function waitFor<T>(get: () => T | undefined, why: () => string, timeoutMs = 30_000): Promise<T> {
@@ -51,6 +55,38 @@ describe('mxpress start with [tracking]', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  test('mxpress tracking serves the listener alone; its key is the one the database keeps', async () => {
+    const path = config('127.0.0.1:0');
+    const dir = dirname(path);
+    const store = openSqliteStore(join(dir, 'queue.db'));
+    const imported = await importCampaignCsv(store, CAMPAIGN, writeCsv(dir, [{ email: 'ann@ok.test' }]));
+    const recipientId = store.claimDue(Date.now(), 1, Date.now() + 60_000)[0]!.id;
+    const click = encodeToken(store.secret('tracking'), { kind: 'click', campaignId: imported.campaignId, recipientId, url: 'https://shop.test/' });
+    store.close();
+    const { child, done } = startCli(['tracking', '--config', path]);
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const url = await waitFor(() => /listener on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], () => `no listener line in: ${out}`);
+      const res = await fetch(`${url}/c/${click}`, { redirect: 'manual' });
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.get('location'), 'https://shop.test/');
+      child.kill('SIGTERM');
+      assert.equal((await done).code, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const after = openSqliteStore(join(dir, 'queue.db'));
+    assert.equal(after.recipientEngagement(recipientId)?.clicks, 1);
+    after.close();
+  });
+
+  test('mxpress tracking without a base URL exits 3', async () => {
+    const res = await runCli(['tracking', '--config', writeConfig(tempDir(), world)], {}, 30_000);
+    assert.equal(res.code, 3);
+    assert.match(res.stderr, /tracking\.base_url: not set/);
   });
 
   test('a listen address already in use exits 3 naming the key', async () => {
