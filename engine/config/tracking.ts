@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { normalizeBaseUrl } from '../tracking/decorator.js';
+import { domainName, quote, section } from './fields.js';
 
 /**
  * The `[tracking]` section: the public listener for open pixels, click redirects and unsubscribe
@@ -19,7 +20,6 @@ export interface ListenAddress {
   port: number;
 }
 
-const quote = (v: unknown): string => JSON.stringify(v);
 
 /** `host:port` or `[IPv6]:port`; host an IP literal; port 0 asks the system for a free one (tests). */
 export function parseListen(value: string): ListenAddress | string {
@@ -59,23 +59,16 @@ const baseUrl = z.string({ invalid_type_error: 'must be a URL string' }).superRe
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 
-const domain = z
-  .string({ invalid_type_error: 'must be a domain name string' })
-  .refine((v) => /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i.test(v), (v) => ({ message: `${quote(v)} is not a domain name` }));
-
-export const trackingSchema = z
-  .object({
-    listen: listen.default('0.0.0.0:8026'),
-    base_url: baseUrl.optional(),
-    unsubscribe_domain: domain.optional(),
-  })
-  .strict()
-  .default({} as never);
+export const trackingSchema = section({
+  listen: listen.default('0.0.0.0:8026'),
+  base_url: baseUrl.optional(),
+  unsubscribe_domain: domainName('sender.example').optional(),
+});
 
 export function toTracking(raw: z.infer<typeof trackingSchema>): TrackingConfig {
   return {
     listen: raw.listen,
     baseUrl: raw.base_url === undefined ? null : normalizeBaseUrl(raw.base_url),
-    unsubscribeDomain: raw.unsubscribe_domain?.toLowerCase() ?? null,
+    unsubscribeDomain: raw.unsubscribe_domain ?? null,
   };
 }

@@ -1,3 +1,5 @@
+import type { TrackingConfig } from '../config/tracking.js';
+import type { Store } from '../../storage/store.js';
 import type { DecorateContext, MessageDecorator, UnsubscribeTargets } from '../render/decorate.js';
 import { escapeAttribute, rewriteHtml } from './links.js';
 import { encodeToken, unsubscribeLocalPart } from './token.js';
@@ -43,4 +45,10 @@ export function trackingDecorator(o: TrackingOptions): MessageDecorator {
       return { url, mailto: `${unsubscribeLocalPart(o.key, ctx.campaignId, ctx.recipientId)}@${domain}` };
     },
   };
+}
+
+/** The decorator the engine renders with: one when `[tracking] base_url` is set, else none. */
+export function decoratorFromConfig(t: TrackingConfig, store: Pick<Store, 'secret'>): MessageDecorator | null {
+  if (!t.baseUrl) return null;
+  return trackingDecorator({ key: store.secret('tracking'), baseUrl: t.baseUrl, unsubscribeDomain: t.unsubscribeDomain });
 }

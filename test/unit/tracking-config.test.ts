@@ -47,7 +47,7 @@ test('[tracking] errors name the key and line', () => {
     ['[tracking]\nbase_url = "https://t.sender.test/?x=1"\n', 'tracking.base_url', /query/],
     ['[tracking]\nlisten = "8026"\n', 'tracking.listen', /IP:port/],
     ['[tracking]\nlisten = 8026\n', 'tracking.listen', /must be a string/],
-    ['[tracking]\nunsubscribe_domain = "not a domain"\n', 'tracking.unsubscribe_domain', /not a domain name/],
+    ['[tracking]\nunsubscribe_domain = "not a domain"\n', 'tracking.unsubscribe_domain', /not a fully qualified domain name/],
     ['[tracking]\nbase = "https://t.sender.test"\n', 'tracking.base', /unknown/],
   ];
   for (const [toml, key, message] of cases) {
