@@ -89,6 +89,18 @@ describe('mxpress start with [tracking]', () => {
     assert.match(res.stderr, /tracking\.base_url: not set/);
   });
 
+  test('send --track without a base URL exits 3 and stores nothing', async () => {
+    const dir = tempDir();
+    const path = writeConfig(dir, world);
+    const csv = writeCsv(dir, [{ email: 'ann@ok.test' }]);
+    const res = await runCli(['send', '--config', path, '--csv', csv, '--from', 'news@sender.test', '--subject', 's', '--text', csv, '--track'], {}, 30_000);
+    assert.equal(res.code, 3, res.stderr);
+    assert.match(res.stderr, /--track: \[tracking\] base_url is not set/);
+    const store = openSqliteStore(join(dir, 'queue.db'));
+    assert.equal(store.getCampaign(1), null);
+    store.close();
+  });
+
   test('a listen address already in use exits 3 naming the key', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
