@@ -143,6 +143,13 @@ describe('public tracking listener', () => {
     assert.equal(text.status, 415, 'text/plain is not a form');
     const json = await get(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"List-Unsubscribe":"One-Click"}' });
     assert.equal(json.status, 415, 'JSON is not a form');
+    assert.equal((await get(path, { method: 'POST' })).status, 400, 'no body at all');
+    const withFile = new FormData();
+    withFile.set('List-Unsubscribe', 'One-Click');
+    withFile.set('file', new Blob(['x'.repeat(100)]), 'a.txt');
+    assert.equal((await get(path, { method: 'POST', body: withFile })).status, 413, 'no file uploads');
+    const unknown = `/u/${token({ kind: 'unsubscribe', campaignId, recipientId: 999_999 })}`;
+    assert.equal((await postForm(unknown, 'List-Unsubscribe=One-Click')).status, 404, 'a signed token for a recipient that is gone');
     assert.deepEqual(store.listSuppressions(), []);
   });
 
