@@ -11,6 +11,10 @@ import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
 import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
+import { signerFromKeys } from './dkim/keys.js';
+import type { MessageDecorator } from './render/decorate.js';
+import { decoratorFromConfig } from './tracking/decorator.js';
+import type { RenderDeps } from './render/message.js';
 
 export interface Engine {
   scheduler: Scheduler;
@@ -23,8 +27,18 @@ export interface Engine {
 export interface EngineOptions {
   onRecord?: RecorderDeps['onRecord'];
   onMissingTag?: (campaignId: number, key: string) => void;
+  /**
+   * Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's).
+   * Not given: from `[tracking]` (none without a base URL). null: none.
+   */
+  decorator?: MessageDecorator | null;
   now?: () => number;
   random?: () => number;
+}
+
+function renderDeps(config: Config, decorator: MessageDecorator | null): RenderDeps {
+  const m = config.message;
+  return { signer: signerFromKeys(m.dkim), decorator, xMailer: m.xMailer, feedbackId: m.feedbackId };
 }
 
 /** Wires the delivery path from config: resolver → preparer → egress → recorder, around one store. */
@@ -70,6 +84,8 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
+    render: renderDeps(config, o.decorator === undefined ? decoratorFromConfig(config.tracking, store) : o.decorator),
+    verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
   // Warm-up counts given back by egress are written with the next tick (or the last one, stopping).

@@ -1,9 +1,12 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { FQDN, quote, section } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
+import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -31,7 +34,11 @@ export interface Config {
   retry: { scheduleMs: number[]; maxAgeMs: number; jitter: number };
   /** Limits per egress path, backoff, warm-up: engine/config/shaping.ts. */
   shaping: ShapingConfig;
+  /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
+  message: MessageConfig;
   log: { level: string };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -39,8 +46,6 @@ export type TlsMode = (typeof TLS_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_STORAGE_PATH = './data/mxpress.db';
 export const DEFAULT_POOL = 'default';
-
-const quote = (v: unknown): string => JSON.stringify(v);
 
 /**
  * Timeouts end up in Node timers, which fire after 1 ms when asked to wait more than 2^31 - 1 ms
@@ -84,8 +89,6 @@ const ipAddress = z
   .string({ required_error: 'is required', invalid_type_error: 'must be an IP address string' })
   .refine((v) => isIP(v) !== 0, (v) => ({ message: `${quote(v)} is not an IPv4 or IPv6 address` }));
 
-/** RFC 5321 wants a fully qualified name in EHLO, and strict receivers reject a bare host name. */
-const FQDN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const helo = z
   .string({ required_error: 'is required', invalid_type_error: 'must be a hostname string' })
   .refine((v) => FQDN.test(v), (v) => ({ message: `${quote(v)} is not a fully qualified hostname (e.g. "mta1.sender.example")` }));
@@ -131,12 +134,6 @@ function relay<In, Out>(result: z.SafeParseReturnType<unknown, In>, ctx: z.Refin
 
 const poolName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'pool names use letters, digits, "_" and "-"');
 
-/**
- * A TOML table whose keys all have defaults, so a missing table means "all defaults". The cast is
- * needed because TypeScript cannot see through the generic shape that `{}` is a valid input.
- */
-const section = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict().default({} as never);
-
 const shapeSchema = z
   .object({
     storage: section({ path: z.string().min(1, 'must not be empty').default(DEFAULT_STORAGE_PATH) }),
@@ -170,6 +167,8 @@ const shapeSchema = z
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
     shaping: shapingSchema,
+    ...messageSchemas,
+    tracking: trackingSchema,
   })
   .strict();
 
@@ -200,6 +199,7 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   });
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
   checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
+  checkMessage(c, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -226,7 +226,7 @@ function checkPool(name: string, addresses: string[], known: Set<string>, ctx: z
 }
 
 /** snake_case TOML → the camelCase Config. `storagePath` arrives already absolute. */
-export function toConfig(raw: RawConfig, file: string | null, storagePath: string): Config {
+export function toConfig(raw: RawConfig, file: string | null, storagePath: string, message: MessageConfig): Config {
   const d = raw.delivery;
   return {
     file,
@@ -251,7 +251,9 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     pools: toPools(raw),
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
+    message,
     log: { level: raw.log.level },
+    tracking: toTracking(raw.tracking),
   };
 }
 

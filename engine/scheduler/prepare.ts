@@ -3,7 +3,8 @@ import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
-import { compileCampaign, renderMessage, type CompiledCampaign } from '../render/message.js';
+import { verpAddress, type VerpOptions } from '../bounce/verp.js';
+import { compileCampaign, renderMessage, type CompiledCampaign, type RenderDeps } from '../render/message.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { Job } from './egress.js';
 import type { Pools } from './pools.js';
@@ -24,6 +25,9 @@ export interface PrepareDeps {
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
+  render: RenderDeps;
+  /** Envelope senders are VERP addresses on the bounce domain when set; else the campaign's MAIL FROM. */
+  verp: VerpOptions | null;
 }
 
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
@@ -101,13 +105,21 @@ export class Preparer {
   }
 
   private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[], maxRecipients: number): Promise<Job[]> {
-    const mailFrom = c.campaign.mailFrom;
+    const { render, verp } = this.deps;
     const missing = (key: string) => this.deps.onMissingTag?.(c.campaign.id, key);
-    if (c.identical) {
+    // A VERP envelope names one recipient, so even identical messages go one transaction each.
+    if (c.identical && !verp) {
+      const mailFrom = c.campaign.mailFrom;
       const chunks = chunk(rs, maxRecipients);
-      return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, missing) })));
+      return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, render, missing) })));
     }
-    return Promise.all(rs.map(async (r) => ({ mailFrom, recipients: [r], message: await renderMessage(c, r, missing) })));
+    return Promise.all(
+      rs.map(async (r) => ({
+        mailFrom: verp ? verpAddress(r.id, verp) : c.campaign.mailFrom,
+        recipients: [r],
+        message: await renderMessage(c, r, render, missing),
+      })),
+    );
   }
 
   private campaign(id: number): CompiledCampaign {
@@ -115,7 +127,7 @@ export class Preparer {
     if (!c) {
       const campaign: Campaign | null = this.deps.store.getCampaign(id);
       if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      c = compileCampaign(campaign);
+      c = compileCampaign(campaign, this.deps.store.campaignAttachments(id), this.deps.render);
       this.compiled.set(id, c);
     }
     return c;

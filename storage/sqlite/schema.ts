@@ -113,4 +113,42 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, source_ip, site)
   );
   `,
+  `
+  -- Message options beyond the templates (reply-to, extra headers, transfer encoding) as JSON, and
+  -- attachments, stored once per campaign and read once per campaign by the renderer.
+  ALTER TABLE campaigns ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+  CREATE TABLE campaign_attachments (
+    campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    filename     TEXT    NOT NULL,
+    content_type TEXT    NOT NULL,
+    cid          TEXT,
+    content      BLOB    NOT NULL,
+    PRIMARY KEY (campaign_id, position)
+  );
+  `,
+  `
+  -- Tracking hits per recipient: first time and total of each kind of engagement.
+  CREATE TABLE engagement (
+    recipient_id    INTEGER PRIMARY KEY REFERENCES recipients(id) ON DELETE CASCADE,
+    campaign_id     INTEGER NOT NULL,
+    first_open_at   INTEGER,
+    opens           INTEGER NOT NULL DEFAULT 0,
+    first_click_at  INTEGER,
+    clicks          INTEGER NOT NULL DEFAULT 0,
+    unsubscribed_at INTEGER
+  );
+  CREATE INDEX engagement_campaign ON engagement (campaign_id);
+
+  -- Append-only, one row per tracking hit (open, click with its URL, unsubscribe).
+  CREATE TABLE engagement_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    campaign_id  INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    kind         TEXT    NOT NULL,
+    url          TEXT
+  );
+  CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
+  `,
 ];
