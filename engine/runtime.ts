@@ -13,6 +13,7 @@ import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
 import { signerFromKeys } from './dkim/keys.js';
 import type { MessageDecorator } from './render/decorate.js';
+import { decoratorFromConfig } from './tracking/decorator.js';
 import type { RenderDeps } from './render/message.js';
 
 export interface Engine {
@@ -26,7 +27,10 @@ export interface Engine {
 export interface EngineOptions {
   onRecord?: RecorderDeps['onRecord'];
   onMissingTag?: (campaignId: number, key: string) => void;
-  /** Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's). */
+  /**
+   * Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's).
+   * Not given: from `[tracking]` (none without a base URL). null: none.
+   */
   decorator?: MessageDecorator | null;
   now?: () => number;
   random?: () => number;
@@ -51,6 +55,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
+  const warmup = new WarmupLedger(config.shaping.warmup, store, now);
   const egress = new Egress({
     resolver,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
@@ -62,6 +67,9 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     now,
     report,
     postpone,
+    returned: (sourceIp, siteKey, n) => {
+      if (sourceIp !== null) warmup.unreserve(sourceIp, siteKey, n);
+    },
     log,
   });
   const preparer = new Preparer({
@@ -69,19 +77,24 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     resolver,
     pools,
     sites: new SiteResolver(config.shaping),
-    warmup: new WarmupLedger(config.shaping.warmup, store, now),
+    warmup,
     inBackoff: (sourceIp, siteKey) => egress.inBackoff(sourceIp, siteKey),
     report,
     release,
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
-    render: renderDeps(config, o.decorator ?? null),
+    render: renderDeps(config, o.decorator === undefined ? decoratorFromConfig(config.tracking, store) : o.decorator),
     verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
+  // Warm-up counts given back by egress are written with the next tick (or the last one, stopping).
+  const tick = (t: number, final: boolean) => {
+    publisher.tick(t, final);
+    warmup.flush();
+  };
   scheduler = new Scheduler(
-    { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
+    { store, recorder, preparer, egress, now, log, tick },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
   return { scheduler, egress, resolver, pools, recorder };

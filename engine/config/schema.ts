@@ -6,6 +6,7 @@ import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -38,6 +39,8 @@ export interface Config {
   log: { level: string };
   /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
   shutdown: { drainTimeoutMs: number };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -168,6 +171,7 @@ const shapeSchema = z
     shutdown: section({ drain_timeout: timeout().default('30s') }),
     shaping: shapingSchema,
     ...messageSchemas,
+    tracking: trackingSchema,
   })
   .strict();
 
@@ -253,6 +257,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     message,
     log: { level: raw.log.level },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
+    tracking: toTracking(raw.tracking),
   };
 }
 

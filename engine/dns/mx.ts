@@ -16,8 +16,11 @@ export interface Route {
   hosts: MxHost[];
   /** True when the domain had no MX and its own A/AAAA serve as the implicit MX (RFC 5321 §5.1). */
   implicit: boolean;
-  /** Address families (4, 6) the hosts have between them: a source must be of one of them. */
-  families: number[];
+  /**
+   * Address families (4, 6) the hosts have between them: a source must be of one of them. Absent
+   * or empty: unknown, any source may try (the connection attempt reports what fails).
+   */
+  families?: number[];
 }
 
 export type RouteResult = Route | { kind: 'failure'; failure: Failure };

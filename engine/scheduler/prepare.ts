@@ -87,7 +87,13 @@ export class Preparer {
       else bySource.set(source, [r]);
     }
     const ready: [Source | null, Job][] = [];
-    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
+    try {
+      for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
+    } catch (err) {
+      // None of the group goes out: give back what chooseSource reserved against warm-up caps.
+      for (const [source, rs] of bySource) if (source) this.deps.warmup.unreserve(source.address, site.key, rs.length);
+      throw err;
+    }
     for (const [source, job] of ready) this.deps.enqueue(source, site, route, job);
   }
 
@@ -95,8 +101,7 @@ export class Preparer {
   private chooseSource(pool: string, site: ShapedSite, route: Route, r: ClaimedRecipient): Source | null | 'blocked' | 'unreachable' {
     const { warmup, inBackoff } = this.deps;
     const source = this.deps.pools.choose(pool, r.sourceIp, {
-      // Hosts without addresses leave the choice open: the connection attempt reports that.
-      reaches: (a) => route.families.length === 0 || route.families.includes(isIP(a)),
+      reaches: (a) => !route.families?.length || route.families.includes(isIP(a)),
       avoid: (a) => inBackoff(a, site.key),
       blocked: (a) => !warmup.allows(a, site.key),
       keepSticky: r.lastCategory === 'greylisted',
@@ -137,7 +142,7 @@ export class Preparer {
 
 /** Not a bounce: the pool or the site's addresses may change; retried like a network failure. */
 function noSourceFor(pool: string, route: Route): AttemptResult {
-  const has = route.families.map((f) => `IPv${f}`).join(' and ');
+  const has = (route.families ?? []).map((f) => `IPv${f}`).join(' and ');
   return { kind: 'failure', failure: 'network', message: `no source of pool "${pool}" can reach ${route.site}: its MX hosts have only ${has} addresses` };
 }
 
