@@ -12,7 +12,10 @@ import type {
   CampaignSummary,
   ClaimedRecipient,
   CountRow,
+  EngagementKind,
   EventRow,
+  FailureKind,
+  FailureQuery,
   ImportResult,
   InvalidRow,
   NewRecipient,
@@ -21,7 +24,11 @@ import type {
   WarmupCount,
   Store,
 } from '../store.js';
+import { StoreError } from './errors.js';
 import { MIGRATIONS } from './schema.js';
+import { SqliteStats, type TalliedAttempt } from './stats.js';
+
+export { StoreError } from './errors.js';
 import { queueStatus } from './status.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 
@@ -51,16 +58,6 @@ interface ClaimRow {
   queued_at: number;
   source_ip: string | null;
   category: string | null;
-}
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: 'STORE_OPEN' | 'STORE_NOT_FOUND' | 'STORE_STATE',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
 }
 
 /** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
@@ -94,8 +91,10 @@ function migrate(db: Database.Database): void {
 
 class SqliteStore implements Store {
   private readonly stmt;
+  private readonly stats: SqliteStats;
 
   constructor(private readonly db: Database.Database) {
+    this.stats = new SqliteStats(db);
     this.stmt = {
       insertCampaign: db.prepare(
         `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)
@@ -121,7 +120,8 @@ class SqliteStore implements Store {
            next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
            source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
            last_text = @text, updated_at = @at
-         WHERE id = @recipientId`,
+         WHERE id = @recipientId
+         RETURNING domain`,
       ),
       insertEvent: db.prepare(
         `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
@@ -211,10 +211,14 @@ class SqliteStore implements Store {
   recordAttempts(records: AttemptRecord[]): void {
     if (records.length === 0) return;
     this.db.transaction(() => {
+      const tallied: TalliedAttempt[] = [];
       for (const r of records) {
-        this.stmt.updateRecipient.run(r);
+        const row = this.stmt.updateRecipient.get(r) as { domain: string } | undefined;
         this.stmt.insertEvent.run(r);
+        if (row) tallied.push({ record: r, domain: row.domain });
       }
+      // Counted in the same transaction: stats never disagree with the outcomes they count.
+      this.stats.tally(tallied);
     })();
   }
 
@@ -327,6 +331,44 @@ class SqliteStore implements Store {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
     this.db.prepare(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
     return (this.db.prepare(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
+  }
+
+  campaignCounters(campaignId: number) {
+    this.requireCampaign(campaignId);
+    return this.stats.counters(campaignId);
+  }
+
+  recipientCountsByStatus() {
+    return this.stats.byStatus();
+  }
+
+  deliverySeries(campaignId: number, fromMinute: number) {
+    return this.stats.series(campaignId, fromMinute);
+  }
+
+  domainTallies(campaignId: number, limit: number) {
+    return this.stats.domains(campaignId, limit);
+  }
+
+  sourceTallies(campaignId: number) {
+    return this.stats.sources(campaignId);
+  }
+
+  bumpEngagementCounters(campaignId: number, kind: EngagementKind, unique: boolean): void {
+    this.stats.bumpEngagement(campaignId, kind, unique);
+  }
+
+  failedRecipients(campaignId: number, q: FailureQuery) {
+    return this.stats.failed(campaignId, q);
+  }
+
+  iterateFailedRecipients(campaignId: number, kinds?: FailureKind[]) {
+    return this.stats.iterate(campaignId, kinds);
+  }
+
+  retryBounced(campaignId: number, category: string, now: number) {
+    this.requireCampaign(campaignId);
+    return this.stats.retryBounced(campaignId, category, now);
   }
 
   close(): void {
