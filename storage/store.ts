@@ -175,7 +175,7 @@ export interface WarmupCount {
 }
 
 /** Engagement and feedback counted per campaign; `unique` is true for a recipient's first hit of that kind. */
-export type EngagementKind = 'open' | 'click' | 'unsubscribe' | 'complaint';
+export type EngagementCounter = 'open' | 'click' | 'unsubscribe' | 'complaint';
 
 export interface CampaignCounters {
   campaignId: number;
@@ -307,7 +307,7 @@ export interface Store {
    * Counts opens, clicks, unsubscribes and complaints. Callers that record engagement (tracking,
    * feedback loops) call this in the same transaction, with `unique` true for a recipient's first.
    */
-  bumpEngagementCounters(campaignId: number, kind: EngagementKind, unique: boolean): void;
+  bumpEngagementCounters(campaignId: number, kind: EngagementCounter, unique: boolean): void;
   /** Bounced, expired and invalid recipients, page by page (invalid rows first, then by id). */
   failedRecipients(campaignId: number, q: FailureQuery): FailurePage;
   /** Every failed recipient, for CSV export, without holding them all in memory. */

@@ -4,7 +4,7 @@ import type {
   CampaignCounters,
   CountRow,
   DomainTally,
-  EngagementKind,
+  EngagementCounter,
   FailedRecipient,
   FailureKind,
   FailurePage,
@@ -15,7 +15,7 @@ import type {
   RetryResult,
   SourceTally,
 } from '../store.js';
-import { StoreError } from './errors.js';
+import { StoreError } from '../errors.js';
 
 /**
  * Stats from counters (migration 4): recipient states are counted by triggers, attempt outcomes
@@ -25,7 +25,7 @@ import { StoreError } from './errors.js';
 
 const MINUTE = 60_000;
 const ALL_STATUSES: RecipientStatus[] = ['queued', 'deferred', 'delivered', 'bounced', 'expired', 'suppressed', 'cancelled'];
-const ENGAGEMENT_COUNTER: Record<EngagementKind, string> = { open: 'open', click: 'click', unsubscribe: 'unsubscribe', complaint: 'complaint' };
+const ENGAGEMENT_COUNTER: Record<EngagementCounter, string> = { open: 'open', click: 'click', unsubscribe: 'unsubscribe', complaint: 'complaint' };
 const ALL_FAILURES: FailureKind[] = ['invalid', 'bounced', 'expired'];
 
 type Outcome = keyof OutcomeTally;
@@ -94,6 +94,10 @@ export class SqliteStats {
       minuteUpsert: db.prepare(upsertTally('campaign_minutes', 'minute')),
       domainUpsert: db.prepare(upsertTally('campaign_domains', 'domain')),
       sourceUpsert: db.prepare(upsertTally('campaign_sources', 'source_ip')),
+      countInserted: db.prepare(
+        `INSERT INTO campaign_counts (campaign_id, status, category, n) VALUES (?, ?, '', ?)
+         ON CONFLICT (campaign_id, status, category) DO UPDATE SET n = n + excluded.n`,
+      ),
       bump: db.prepare(
         `INSERT INTO campaign_counters (campaign_id, name, total, unique_n) VALUES (?, ?, 1, ?)
          ON CONFLICT (campaign_id, name) DO UPDATE SET total = total + 1, unique_n = unique_n + excluded.unique_n`,
@@ -162,7 +166,12 @@ export class SqliteStats {
     for (const t of sources.values()) this.s.sourceUpsert.run(t);
   }
 
-  bumpEngagement(campaignId: number, kind: EngagementKind, unique: boolean): void {
+  /** Every INSERT into recipients must call this in its transaction (no insert trigger: see the migration). */
+  countInserted(campaignId: number, status: RecipientStatus, n: number): void {
+    if (n > 0) this.s.countInserted.run(campaignId, status, n);
+  }
+
+  bumpEngagement(campaignId: number, kind: EngagementCounter, unique: boolean): void {
     this.s.bump.run(campaignId, ENGAGEMENT_COUNTER[kind], unique ? 1 : 0);
   }
 

@@ -12,7 +12,7 @@ import type {
   CampaignSummary,
   ClaimedRecipient,
   CountRow,
-  EngagementKind,
+  EngagementCounter,
   EventRow,
   FailureKind,
   FailureQuery,
@@ -24,11 +24,11 @@ import type {
   WarmupCount,
   Store,
 } from '../store.js';
-import { StoreError } from './errors.js';
+import { StoreError } from '../errors.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStats, type TalliedAttempt } from './stats.js';
 
-export { StoreError } from './errors.js';
+export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 
@@ -111,7 +111,9 @@ class SqliteStore implements Store {
          WHERE id IN (
            SELECT id FROM recipients
            WHERE status IN ${LIVE} AND next_attempt_at <= @now
-             AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
+             -- The unary + keeps the planner on the due index: through the (campaign_id, email)
+             -- index it would sort every row of the campaign on each claim (55 ms per 200,000).
+             AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
            ORDER BY next_attempt_at LIMIT @limit)
          RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category`,
       ),
@@ -129,7 +131,7 @@ class SqliteStore implements Store {
       ),
       nextDue: db.prepare(
         `SELECT MIN(next_attempt_at) AS t FROM recipients
-         WHERE status IN ${LIVE} AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')`,
+         WHERE status IN ${LIVE} AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')`,
       ),
     };
   }
@@ -159,6 +161,7 @@ class SqliteStore implements Store {
         inserted += this.stmt.insertRecipient.run(campaignId, r.email, r.domain, JSON.stringify(r.attrs), now, now, now).changes;
       }
       for (const bad of invalid) this.stmt.insertInvalid.run(campaignId, bad.line, bad.value, bad.reason);
+      this.stats.countInserted(campaignId, 'queued', inserted);
       return { inserted, duplicates: rows.length - inserted };
     })();
   }
@@ -354,7 +357,7 @@ class SqliteStore implements Store {
     return this.stats.sources(campaignId);
   }
 
-  bumpEngagementCounters(campaignId: number, kind: EngagementKind, unique: boolean): void {
+  bumpEngagementCounters(campaignId: number, kind: EngagementCounter, unique: boolean): void {
     this.stats.bumpEngagement(campaignId, kind, unique);
   }
 

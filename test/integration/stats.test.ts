@@ -140,7 +140,7 @@ describe('stats counters in the store', () => {
     store.close();
   });
 
-  test('an aborted import leaves no counters; queue depth sums every campaign', () => {
+  test('duplicates are not counted, an aborted import leaves no counters, queue depth sums every campaign', () => {
     const store = open();
     const rows = (n: number, d: string) => Array.from({ length: n }, (_, i) => ({ email: `u${i}@${d}`, domain: d, attrs: {} }));
     const a = store.beginImport(campaign, 1);
@@ -148,6 +148,7 @@ describe('stats counters in the store', () => {
     store.abortImport(a);
     assert.deepEqual(store.recipientCountsByStatus().queued, 0);
     const b = store.beginImport(campaign, 1);
+    store.addRecipients(b, rows(3, 'b.test'), [], 1);
     store.addRecipients(b, rows(3, 'b.test'), [], 1);
     store.finishImport(b);
     const c = store.beginImport(campaign, 1);
