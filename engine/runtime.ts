@@ -13,6 +13,7 @@ import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
 import { signerFromKeys } from './dkim/keys.js';
 import type { MessageDecorator } from './render/decorate.js';
+import { decoratorFromConfig } from './tracking/decorator.js';
 import type { RenderDeps } from './render/message.js';
 
 export interface Engine {
@@ -26,7 +27,10 @@ export interface Engine {
 export interface EngineOptions {
   onRecord?: RecorderDeps['onRecord'];
   onMissingTag?: (campaignId: number, key: string) => void;
-  /** Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's). */
+  /**
+   * Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's).
+   * Not given: from `[tracking]` (none without a base URL). null: none.
+   */
   decorator?: MessageDecorator | null;
   now?: () => number;
   random?: () => number;
@@ -76,7 +80,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
-    render: renderDeps(config, o.decorator ?? null),
+    render: renderDeps(config, o.decorator === undefined ? decoratorFromConfig(config.tracking, store) : o.decorator),
     verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);

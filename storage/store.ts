@@ -72,6 +72,13 @@ export interface InvalidRow {
   reason: string;
 }
 
+export interface RecipientRow {
+  id: number;
+  campaignId: number;
+  email: string;
+  status: RecipientStatus;
+}
+
 export interface ClaimedRecipient {
   id: number;
   campaignId: number;
@@ -172,6 +179,43 @@ export interface WarmupCount {
   sourceIp: string;
   site: string;
   count: number;
+}
+
+export type EngagementKind = 'open' | 'click' | 'unsubscribe';
+
+/** One tracking hit, from a verified token (admin/public). */
+export interface EngagementEvent {
+  kind: EngagementKind;
+  campaignId: number;
+  recipientId: number;
+  /** Only for clicks: the link followed. */
+  url?: string | null;
+  at: number;
+}
+
+export type EngagementOutcome =
+  /** No such recipient in that campaign (removed since the message was sent): nothing recorded. */
+  | { recorded: false }
+  /** `first`: the recipient's first event of this kind (a unique open, click or unsubscribe). */
+  | { recorded: true; first: boolean; email: string };
+
+export interface RecipientEngagement {
+  recipientId: number;
+  campaignId: number;
+  firstOpenAt: number | null;
+  opens: number;
+  firstClickAt: number | null;
+  clicks: number;
+  unsubscribedAt: number | null;
+}
+
+export interface EngagementSummary {
+  campaignId: number;
+  opens: number;
+  uniqueOpens: number;
+  clicks: number;
+  uniqueClicks: number;
+  unsubscribes: number;
 }
 
 /** Engagement and feedback counted per campaign; `unique` is true for a recipient's first hit of that kind. */
@@ -288,12 +332,23 @@ export interface Store {
   addWarmupCounts(day: number, counts: WarmupCount[]): void;
   warmupCounts(day: number): WarmupCount[];
 
+  /** One recipient by id (bounce and tracking tokens name recipients by id); null when unknown. */
+  getRecipient(id: number): RecipientRow | null;
+
   /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
   campaignAttachments(campaignId: number): Attachment[];
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;
 
+  /**
+   * Records a tracking hit: an event row plus the recipient's first/total counts, in one transaction.
+   * An unsubscribe also suppresses the address (reason `unsubscribe`) and ends its live, unleased
+   * recipients in other campaigns as `suppressed`. The one entry point for engagement events.
+   */
+  recordEngagement(e: EngagementEvent): EngagementOutcome;
+  recipientEngagement(recipientId: number): RecipientEngagement | null;
+  engagementSummary(campaignId: number): EngagementSummary;
   /** Stats (issue #5): counters kept as outcomes are written; none of these count recipient rows. */
   campaignCounters(campaignId: number): CampaignCounters;
   /** Recipients by state over every campaign (queue depth), from the same counters. */

@@ -6,6 +6,7 @@ import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -36,6 +37,8 @@ export interface Config {
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
   log: { level: string };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -165,6 +168,7 @@ const shapeSchema = z
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
     shaping: shapingSchema,
     ...messageSchemas,
+    tracking: trackingSchema,
   })
   .strict();
 
@@ -249,6 +253,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     log: { level: raw.log.level },
+    tracking: toTracking(raw.tracking),
   };
 }
 

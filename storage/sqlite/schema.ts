@@ -128,6 +128,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
+  -- Tracking hits per recipient: first time and total of each kind of engagement.
+  CREATE TABLE engagement (
+    recipient_id    INTEGER PRIMARY KEY REFERENCES recipients(id) ON DELETE CASCADE,
+    campaign_id     INTEGER NOT NULL,
+    first_open_at   INTEGER,
+    opens           INTEGER NOT NULL DEFAULT 0,
+    first_click_at  INTEGER,
+    clicks          INTEGER NOT NULL DEFAULT 0,
+    unsubscribed_at INTEGER
+  );
+  CREATE INDEX engagement_campaign ON engagement (campaign_id);
+
+  -- Append-only, one row per tracking hit (open, click with its URL, unsubscribe).
+  CREATE TABLE engagement_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    campaign_id  INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    kind         TEXT    NOT NULL,
+    url          TEXT
+  );
+  CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
+  `,
+  `
   -- Stats counters (issue #5): kept as outcomes are written, so no stats request counts rows.
   -- Recipients by (status, category). Triggers follow every change of state (attempts, suppression,
   -- cancel, retry) and deletes; inserts are counted per batch by their writer (countInserted), as a
@@ -168,6 +192,12 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
     SELECT campaign_id, 'invalid', COUNT(*), COUNT(*) FROM invalid_rows GROUP BY campaign_id;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'open', SUM(opens), COUNT(first_open_at) FROM engagement GROUP BY campaign_id HAVING COUNT(first_open_at) > 0;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'click', SUM(clicks), COUNT(first_click_at) FROM engagement GROUP BY campaign_id HAVING COUNT(first_click_at) > 0;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'unsubscribe', COUNT(unsubscribed_at), COUNT(unsubscribed_at) FROM engagement GROUP BY campaign_id HAVING COUNT(unsubscribed_at) > 0;
   CREATE TRIGGER invalid_rows_count_insert AFTER INSERT ON invalid_rows BEGIN
     INSERT INTO campaign_counters (campaign_id, name, total, unique_n) VALUES (NEW.campaign_id, 'invalid', 1, 1)
     ON CONFLICT (campaign_id, name) DO UPDATE SET total = total + 1, unique_n = unique_n + 1;

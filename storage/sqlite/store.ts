@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   Attachment,
+  RecipientRow,
   CampaignMessageOptions,
   AttemptRecord,
   Campaign,
@@ -13,6 +14,9 @@ import type {
   ClaimedRecipient,
   CountRow,
   EngagementCounter,
+  EngagementEvent,
+  EngagementOutcome,
+  EngagementSummary,
   EventRow,
   FailureKind,
   FailureQuery,
@@ -21,6 +25,7 @@ import type {
   NewRecipient,
   PathState,
   QueueStatus,
+  RecipientEngagement,
   WarmupCount,
   Store,
 } from '../store.js';
@@ -31,6 +36,7 @@ import { SqliteStats, type TalliedAttempt } from './stats.js';
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
+import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -145,6 +151,11 @@ class SqliteStore implements Store {
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
       return id;
     })();
+  }
+
+  getRecipient(id: number): RecipientRow | null {
+    const row = this.db.prepare(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
+    return row ?? null;
   }
 
   campaignAttachments(campaignId: number): Attachment[] {
@@ -372,6 +383,28 @@ class SqliteStore implements Store {
   retryBounced(campaignId: number, category: string, now: number) {
     this.requireCampaign(campaignId);
     return this.stats.retryBounced(campaignId, category, now);
+  }
+
+  recordEngagement(e: EngagementEvent): EngagementOutcome {
+    return this.db.transaction(() => {
+      const outcome = recordEngagement(this.db, e);
+      if (outcome.recorded) this.stats.bumpEngagement(e.campaignId, e.kind, outcome.first);
+      if (outcome.recorded && e.kind === 'unsubscribe') {
+        this.addSuppression(outcome.email, 'unsubscribe', e.at);
+        suppressLiveRecipients(this.db, outcome.email, e.at);
+      }
+      return outcome;
+    })();
+  }
+
+  recipientEngagement(recipientId: number): RecipientEngagement | null {
+    return recipientEngagement(this.db, recipientId);
+  }
+
+  engagementSummary(campaignId: number): EngagementSummary {
+    // From the counters bumped by recordEngagement: no rows are counted per request.
+    const c = this.stats.counters(campaignId);
+    return { campaignId, opens: c.opens, uniqueOpens: c.uniqueOpens, clicks: c.clicks, uniqueClicks: c.uniqueClicks, unsubscribes: c.unsubscribes };
   }
 
   close(): void {
