@@ -55,6 +55,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
+  const warmup = new WarmupLedger(config.shaping.warmup, store, now);
   const egress = new Egress({
     resolver,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
@@ -66,6 +67,9 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     now,
     report,
     postpone,
+    returned: (sourceIp, siteKey, n) => {
+      if (sourceIp !== null) warmup.unreserve(sourceIp, siteKey, n);
+    },
     log,
   });
   const preparer = new Preparer({
@@ -73,7 +77,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     resolver,
     pools,
     sites: new SiteResolver(config.shaping),
-    warmup: new WarmupLedger(config.shaping.warmup, store, now),
+    warmup,
     inBackoff: (sourceIp, siteKey) => egress.inBackoff(sourceIp, siteKey),
     report,
     release,
@@ -84,8 +88,13 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
+  // Warm-up counts given back by egress are written with the next tick (or the last one, stopping).
+  const tick = (t: number, final: boolean) => {
+    publisher.tick(t, final);
+    warmup.flush();
+  };
   scheduler = new Scheduler(
-    { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
+    { store, recorder, preparer, egress, now, log, tick },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
   );
   return { scheduler, egress, resolver, pools, recorder };

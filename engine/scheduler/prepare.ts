@@ -82,7 +82,13 @@ export class Preparer {
       else bySource.set(source, [r]);
     }
     const ready: [Source | null, Job][] = [];
-    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
+    try {
+      for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
+    } catch (err) {
+      // None of the group goes out: give back what chooseSource reserved against warm-up caps.
+      for (const [source, rs] of bySource) if (source) this.deps.warmup.unreserve(source.address, site.key, rs.length);
+      throw err;
+    }
     for (const [source, job] of ready) this.deps.enqueue(source, site, route, job);
   }
 
