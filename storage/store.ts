@@ -16,7 +16,7 @@ export type RecipientStatus =
 export const FINAL_STATUSES: readonly RecipientStatus[] = ['delivered', 'bounced', 'expired', 'suppressed', 'cancelled'];
 
 /** `importing` campaigns are never claimed: a failed import is removed whole, so nothing is half-stored. */
-export type CampaignStatus = 'importing' | 'running' | 'finished';
+export type CampaignStatus = 'importing' | 'draft' | 'running' | 'paused' | 'finished' | 'cancelled';
 
 /** How text parts are encoded: `auto` is 7bit when the text allows it, else the shorter of QP and base64. */
 export const TRANSFER_ENCODINGS = ['auto', 'quoted-printable', 'base64'] as const;
@@ -57,6 +57,8 @@ export interface Campaign extends CampaignInput {
   id: number;
   status: CampaignStatus;
   createdAt: number;
+  /** The user who made it (console and API); null for campaigns made by the CLI. */
+  ownerId?: number | null;
 }
 
 export interface NewRecipient {
@@ -295,11 +297,23 @@ export interface RetryResult {
   suppressed: number;
 }
 
+/** Console and API accounts: admins manage everything, senders only their own campaigns. */
+export type Role = 'admin' | 'sender';
+
+export interface User {
+  id: number;
+  email: string;
+  role: Role;
+  /** scrypt hash (admin/auth/password.ts); null for key-only users. */
+  passwordHash: string | null;
+  createdAt: number;
+}
+
 export interface Store {
   /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
   beginImport(campaign: CampaignInput, now: number): number;
   addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number): { inserted: number; duplicates: number };
-  finishImport(campaignId: number): ImportResult;
+  finishImport(campaignId: number, as?: 'running' | 'draft'): ImportResult;
   abortImport(campaignId: number): void;
 
   getCampaign(id: number): Campaign | null;
@@ -369,6 +383,20 @@ export interface Store {
   iterateFailedRecipients(campaignId: number, kinds?: FailureKind[]): IterableIterator<FailedRecipient>;
   /** Queues the bounced recipients of one category again (not those suppressed since); reopens a finished campaign. */
   retryBounced(campaignId: number, category: string, now: number): RetryResult;
+
+  /** Campaign control (issue #5). `finishImport(id, 'draft')` keeps an import from being claimed until started. */
+  setCampaignStatus(id: number, from: readonly CampaignStatus[], to: CampaignStatus): boolean;
+  cancelCampaign(id: number, from: readonly CampaignStatus[], now: number): boolean;
+  setCampaignOwner(id: number, userId: number): void;
+  /** Newest first; `ownerId` null: every campaign. */
+  listCampaigns(ownerId: number | null, limit: number, beforeId?: number): Campaign[];
+
+  addUser(email: string, role: Role, passwordHash: string | null, now: number): User;
+  userByEmail(email: string): User | null;
+  /** Sessions are stored by a hash of the cookie token, never the token. */
+  createSession(tokenHash: string, userId: number, expiresAt: number): void;
+  sessionUser(tokenHash: string, now: number): User | null;
+  deleteSession(tokenHash: string, now: number): void;
 
   close(): void;
 }

@@ -1,16 +1,6 @@
-import { api } from './api.js';
 import { clear, h, num, table } from './ui.js';
 
-/** Uploads a CSV or zip as a new list and shows the import report (accepted, invalid rows by line). */
-export async function uploadList(file, name, reportEl) {
-  const form = new FormData();
-  form.append('name', name || file.name);
-  form.append('file', file, file.name);
-  const r = await api('POST', '/lists', form);
-  showReport(reportEl, r);
-  return r;
-}
-
+/** The import report: counts, and the invalid rows with their CSV line. */
 export function showReport(el, r) {
   const s = r.report ?? r;
   const invalidRows = s.invalidRows ?? s.invalid_rows ?? [];

@@ -247,4 +247,21 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM campaign_sources WHERE campaign_id = OLD.id;
   END;
   `,
+  `
+  -- Console accounts (issue #5): users with a role, login sessions (only a hash of the cookie
+  -- token is kept), and the owner of each campaign for sender scoping.
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE,
+    role          TEXT    NOT NULL,
+    password_hash TEXT,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT    PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+  );
+  ALTER TABLE campaigns ADD COLUMN owner_id INTEGER REFERENCES users(id);
+  `,
 ];

@@ -22,6 +22,8 @@ import type {
   FailureQuery,
   ImportResult,
   InvalidRow,
+  Role,
+  User,
   NewRecipient,
   PathState,
   QueueStatus,
@@ -32,6 +34,7 @@ import type {
 import { StoreError } from '../errors.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStats, type TalliedAttempt } from './stats.js';
+import { addUser, cancelCampaign, createSession, deleteSession, sessionUser, setCampaignStatus, userByEmail } from './control.js';
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
@@ -52,6 +55,7 @@ interface CampaignRow {
   options: string;
   status: CampaignStatus;
   created_at: number;
+  owner_id: number | null;
 }
 
 interface ClaimRow {
@@ -177,7 +181,7 @@ class SqliteStore implements Store {
     })();
   }
 
-  finishImport(campaignId: number): ImportResult {
+  finishImport(campaignId: number, as: 'running' | 'draft' = 'running'): ImportResult {
     return this.db.transaction(() => {
       const c = this.requireCampaign(campaignId);
       if (c.status !== 'importing') throw new StoreError('STORE_STATE', `campaign ${campaignId} is not importing`);
@@ -187,7 +191,7 @@ class SqliteStore implements Store {
            WHERE campaign_id = ? AND email IN (SELECT email FROM suppressions)`,
         )
         .run(campaignId).changes;
-      this.db.prepare(`UPDATE campaigns SET status = 'running' WHERE id = ?`).run(campaignId);
+      this.db.prepare(`UPDATE campaigns SET status = ? WHERE id = ?`).run(as, campaignId);
       const accepted = this.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
       const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
       return { campaignId, accepted: accepted.n, duplicates: 0, invalid: invalid.n, suppressed };
@@ -407,6 +411,47 @@ class SqliteStore implements Store {
     return { campaignId, opens: c.opens, uniqueOpens: c.uniqueOpens, clicks: c.clicks, uniqueClicks: c.uniqueClicks, unsubscribes: c.unsubscribes };
   }
 
+  setCampaignStatus(id: number, from: readonly CampaignStatus[], to: CampaignStatus): boolean {
+    return setCampaignStatus(this.db, id, from, to);
+  }
+
+  cancelCampaign(id: number, from: readonly CampaignStatus[], now: number): boolean {
+    return cancelCampaign(this.db, id, from, now);
+  }
+
+  setCampaignOwner(id: number, userId: number): void {
+    this.db.prepare(`UPDATE campaigns SET owner_id = ? WHERE id = ?`).run(userId, id);
+  }
+
+  listCampaigns(ownerId: number | null, limit: number, beforeId = Number.MAX_SAFE_INTEGER): Campaign[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM campaigns WHERE status != 'importing' AND id < ? AND (? IS NULL OR owner_id = ?) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(beforeId, ownerId, ownerId, limit) as CampaignRow[];
+    return rows.map(toCampaign);
+  }
+
+  addUser(email: string, role: Role, passwordHash: string | null, now: number): User {
+    return addUser(this.db, email, role, passwordHash, now);
+  }
+
+  userByEmail(email: string): User | null {
+    return userByEmail(this.db, email);
+  }
+
+  createSession(tokenHash: string, userId: number, expiresAt: number): void {
+    createSession(this.db, tokenHash, userId, expiresAt);
+  }
+
+  sessionUser(tokenHash: string, now: number): User | null {
+    return sessionUser(this.db, tokenHash, now);
+  }
+
+  deleteSession(tokenHash: string, now: number): void {
+    deleteSession(this.db, tokenHash, now);
+  }
+
   close(): void {
     this.db.close();
   }
@@ -431,6 +476,7 @@ function toCampaign(r: CampaignRow): Campaign {
     ...(JSON.parse(r.options) as CampaignMessageOptions),
     status: r.status,
     createdAt: r.created_at,
+    ownerId: r.owner_id,
   };
 }
 

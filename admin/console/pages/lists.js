@@ -1,48 +1,15 @@
-import { all, url } from '../api.js';
-import { uploadList } from '../lists.js';
-import { clear, field, h, num, say, table, time } from '../ui.js';
+import { ApiError, all } from '../api.js';
+import { clear, h, num, table, time } from '../ui.js';
 
+/** Lists kept apart from campaigns come with the list API; until then a campaign's list is its upload. */
 export async function render(main) {
   const body = h('div');
-  const name = h('input', { name: 'name', required: true });
-  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.zip,text/csv,application/zip', required: true });
-  const report = h('div', { class: 'report', 'aria-live': 'polite' });
-  const load = async () =>
-    clear(
-      body,
-      table(
-        'Lists',
-        [
-          { label: 'List', value: (l) => l.name },
-          { label: 'Recipients', num: true, value: (l) => num(l.count ?? l.members) },
-          { label: 'Created', value: (l) => time(l.createdAt) },
-          { label: 'Export', value: (l) => h('a', { href: url(`/lists/${l.id}/export.csv`), download: '', 'aria-label': `Export list ${l.name} as CSV` }, 'CSV') },
-        ],
-        await all('/lists'),
-        'No lists yet.',
-      ),
-    );
-  const form = h(
-    'form',
-    {
-      class: 'card',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try {
-          const r = await uploadList(file.files[0], name.value.trim(), report);
-          say(`List uploaded: ${num(r.accepted ?? r.report?.accepted)} recipients.`);
-          await load();
-        } catch (err) {
-          say(err.message, 'error');
-        }
-      },
-    },
-    h('h2', {}, 'Upload a list'),
-    field('Name', name),
-    field('File (CSV or zip)', file, 'Header row with an "email" column; delimiter and UTF-8 BOM are detected.'),
-    h('button', { type: 'submit' }, 'Upload'),
-    report,
-  );
-  clear(main, h('h1', {}, 'Lists'), body, form);
-  await load();
+  clear(main, h('h1', {}, 'Lists'), body);
+  try {
+    const lists = await all('/lists');
+    clear(body, table('Lists', [{ label: 'List', value: (l) => l.name }, { label: 'Recipients', num: true, value: (l) => num(l.count) }, { label: 'Created', value: (l) => time(l.createdAt) }], lists, 'No lists yet.'));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) throw err;
+    clear(body, h('p', {}, 'This server keeps no separate lists: upload a list file with each ', h('a', { href: '#/campaigns/new' }, 'new campaign'), '.'));
+  }
 }

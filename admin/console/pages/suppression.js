@@ -13,7 +13,6 @@ export async function render(main) {
         [
           { label: 'Address', value: (s) => s.email },
           { label: 'Reason', value: (s) => s.reason },
-          { label: 'Scope', value: (s) => s.scope ?? (s.senderId ? 'sender' : 'global') },
           { label: 'Since', value: (s) => time(s.createdAt) },
           {
             label: 'Remove',

@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import type { CampaignStatus, Role, User } from '../store.js';
+
+/**
+ * Campaign control (start, pause, resume, cancel) and console accounts. Pausing needs no work on the
+ * queue: claims take only recipients of `running` campaigns, so a paused campaign's rows simply stop
+ * being claimed while the transactions in flight finish.
+ */
+
+export function setCampaignStatus(db: Database.Database, id: number, from: readonly CampaignStatus[], to: CampaignStatus): boolean {
+  const marks = from.map(() => '?').join(', ');
+  return db.prepare(`UPDATE campaigns SET status = ? WHERE id = ? AND status IN (${marks})`).run(to, id, ...from).changes === 1;
+}
+
+/** Cancelled: the live recipients end `cancelled` in the same transaction (an attempt in flight still records its outcome). */
+export function cancelCampaign(db: Database.Database, id: number, from: readonly CampaignStatus[], now: number): boolean {
+  return db.transaction(() => {
+    if (!setCampaignStatus(db, id, from, 'cancelled')) return false;
+    db.prepare(`UPDATE campaigns SET finished_at = ? WHERE id = ?`).run(now, id);
+    db.prepare(
+      `UPDATE recipients SET status = 'cancelled', category = NULL, updated_at = ?
+       WHERE campaign_id = ? AND status IN ('queued', 'deferred') AND (lease_until IS NULL OR lease_until <= ?)`,
+    ).run(now, id, now);
+    return true;
+  })();
+}
+
+interface UserRow {
+  id: number;
+  email: string;
+  role: Role;
+  password_hash: string | null;
+  created_at: number;
+}
+
+const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at });
+
+export function addUser(db: Database.Database, email: string, role: Role, passwordHash: string | null, now: number): User {
+  const id = Number(db.prepare(`INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)`).run(email, role, passwordHash, now).lastInsertRowid);
+  return { id, email, role, passwordHash, createdAt: now };
+}
+
+export function userByEmail(db: Database.Database, email: string): User | null {
+  const r = db.prepare(`SELECT * FROM users WHERE email = ?`).get(email) as UserRow | undefined;
+  return r ? toUser(r) : null;
+}
+
+export function createSession(db: Database.Database, tokenHash: string, userId: number, expiresAt: number): void {
+  db.prepare(`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)`).run(tokenHash, userId, expiresAt);
+}
+
+export function sessionUser(db: Database.Database, tokenHash: string, now: number): User | null {
+  const r = db
+    .prepare(`SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`)
+    .get(tokenHash, now) as UserRow | undefined;
+  return r ? toUser(r) : null;
+}
+
+export function deleteSession(db: Database.Database, tokenHash: string, now: number): void {
+  // Expired sessions of anyone go with it: the table stays as small as the set of live logins.
+  db.prepare(`DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?`).run(tokenHash, now);
+}
