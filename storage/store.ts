@@ -397,6 +397,9 @@ export interface Store {
   createSession(tokenHash: string, userId: number, expiresAt: number): void;
   sessionUser(tokenHash: string, now: number): User | null;
   deleteSession(tokenHash: string, now: number): void;
+  /** API keys are stored hashed (sha256 of a 32-byte random key) and shown once. */
+  setApiKey(userId: number, keyHash: string): void;
+  userByApiKey(keyHash: string): User | null;
 
   close(): void;
 }

@@ -29,7 +29,7 @@ export class HttpError extends Error {
 
 /** The caller's user, or 401. Routes that need a role check it with `requireRole`. */
 export function currentUser(req: FastifyRequest): User {
-  if (!req.user) throw new HttpError(401, 'log in first (session cookie)');
+  if (!req.user) throw new HttpError(401, 'log in (session cookie) or send an API key (Authorization: Bearer)');
   return req.user;
 }
 
@@ -40,19 +40,33 @@ export function requireRole(req: FastifyRequest, role: User['role']): User {
 }
 
 /**
- * Who is calling, on every route of the scope it is added to: the user of the session cookie (the
- * cookie holds a random token, only its hash is stored). A change (not GET/HEAD) made with the
- * cookie must carry the CSRF token (double submit, @fastify/csrf-protection), else 403.
+ * Who is calling, on every route of the scope it is added to: the owner of the API key
+ * (`Authorization: Bearer`), or the user of the session cookie (a random token; only its hash is
+ * stored). A change (not GET/HEAD) made with the cookie must carry the CSRF token (double submit,
+ * @fastify/csrf-protection), else 403.
  */
 export function attachUser(app: FastifyInstance, store: Store, now: () => number): void {
   app.decorateRequest('user', null);
   app.addHook('onRequest', (req, reply, done) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (bearer) {
+      // A key is not sent by browsers on their own, so no CSRF token is needed with it.
+      req.user = store.userByApiKey(tokenHash(bearer[1]!));
+      if (!req.user) return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'unknown API key' });
+      return done();
+    }
     const token = req.cookies[SESSION_COOKIE];
     req.user = token ? store.sessionUser(tokenHash(token), now()) : null;
     if (!req.user || SAFE_METHODS.has(req.method)) return done();
     // Calls done() when the token matches, else answers 403 itself.
     app.csrfProtection(req, reply, done);
   });
+}
+
+/** A new API key: `mxk_` and 32 random bytes; only its hash is stored. */
+export function newApiKey(): { key: string; hash: string } {
+  const key = `mxk_${randomBytes(32).toString('base64url')}`;
+  return { key, hash: tokenHash(key) };
 }
 
 /** Login, the current session, logout: httpOnly SameSite=Strict cookie, CSRF token in the body. */

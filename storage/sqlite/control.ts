@@ -60,3 +60,12 @@ export function deleteSession(db: Database.Database, tokenHash: string, now: num
   // Expired sessions of anyone go with it: the table stays as small as the set of live logins.
   db.prepare(`DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?`).run(tokenHash, now);
 }
+
+export function setApiKey(db: Database.Database, userId: number, keyHash: string): void {
+  db.prepare(`UPDATE users SET api_key_hash = ? WHERE id = ?`).run(keyHash, userId);
+}
+
+export function userByApiKey(db: Database.Database, keyHash: string): User | null {
+  const r = db.prepare(`SELECT * FROM users WHERE api_key_hash = ?`).get(keyHash) as UserRow | undefined;
+  return r ? toUser(r) : null;
+}

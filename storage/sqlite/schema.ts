@@ -255,6 +255,7 @@ export const MIGRATIONS: readonly string[] = [
     email         TEXT    NOT NULL UNIQUE,
     role          TEXT    NOT NULL,
     password_hash TEXT,
+    api_key_hash  TEXT    UNIQUE,
     created_at    INTEGER NOT NULL
   );
   CREATE TABLE sessions (

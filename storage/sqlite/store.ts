@@ -34,7 +34,7 @@ import type {
 import { StoreError } from '../errors.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStats, type TalliedAttempt } from './stats.js';
-import { addUser, cancelCampaign, createSession, deleteSession, sessionUser, setCampaignStatus, userByEmail } from './control.js';
+import { addUser, cancelCampaign, createSession, deleteSession, sessionUser, setApiKey, setCampaignStatus, userByApiKey, userByEmail } from './control.js';
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
@@ -450,6 +450,14 @@ class SqliteStore implements Store {
 
   deleteSession(tokenHash: string, now: number): void {
     deleteSession(this.db, tokenHash, now);
+  }
+
+  setApiKey(userId: number, keyHash: string): void {
+    setApiKey(this.db, userId, keyHash);
+  }
+
+  userByApiKey(keyHash: string): User | null {
+    return userByApiKey(this.db, keyHash);
   }
 
   close(): void {
