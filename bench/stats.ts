@@ -2,15 +2,18 @@
  * Stats endpoint latency on a 1,000,000-recipient campaign while delivery writes are ongoing.
  * The writer runs in the server's own event loop (engine and admin API share one process), claiming
  * and recording outcomes as the engine's recorder does (at 2,000/s, 4,000/s, then flat out); a client in another process
- * asks for GET /api/v1/campaigns/:id/stats one request after another over keep-alive.
+ * asks for GET /api/v1/campaigns/:id/stats (admin server, API key) one request after another over keep-alive.
  * `npm run bench:stats [-- --quick]`; prints a table, writes bench/results/stats.json.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
-import { statsRoutes } from '../admin/routes/stats.js';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { newApiKey } from '../admin/auth/session.js';
+import { buildAdminServer } from '../admin/server.js';
+import { defaultConfig } from '../engine/config/load.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
 import type { AttemptRecord, AttemptStatus, ClaimedRecipient, Store } from '../storage/store.js';
 
@@ -100,11 +103,11 @@ function startWriter(store: Store, rate: number | null): { stop: () => Promise<{
 }
 
 const CLIENT = `
-const [url, n] = [process.argv[1], Number(process.argv[2])];
+const [url, n, key] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
 const lat = [];
 for (let i = 0; i < n + 50; i++) {
   const t = performance.now();
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: { authorization: 'Bearer ' + key } });
   if (res.status !== 200) { console.error('status ' + res.status); process.exit(1); }
   await res.arrayBuffer();
   if (i >= 50) lat.push(performance.now() - t);
@@ -112,9 +115,9 @@ for (let i = 0; i < n + 50; i++) {
 process.stdout.write(JSON.stringify(lat));
 `;
 
-function runClient(url: string, n: number): Promise<number[]> {
+function runClient(url: string, n: number, key: string): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, url, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, url, String(n), key], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`client exited ${code}`))));
@@ -130,25 +133,22 @@ async function main(): Promise<void> {
   const store = openSqliteStore(join(dir, 'q.db'));
   const seeded = seed(store);
   console.log(`seeded ${RECIPIENTS.toLocaleString()} recipients over ${DOMAINS} domains in ${(seeded.ms / 1000).toFixed(1)} s`);
-  const app = Fastify({ logger: false });
-  await app.register(statsRoutes, {
-    prefix: '/api/v1',
-    store,
-    authorizeCampaign: (_req, id) => {
-      if (!store.getCampaign(id)) throw Object.assign(new Error('no such campaign'), { statusCode: 404 });
-    },
-  });
+  // The whole admin server, with its API-key check on every request, as a program would call it.
+  const user = store.addUser('bench@sender.test', 'admin', null, Date.now());
+  const key = newApiKey();
+  store.setApiKey(user.id, key.hash);
+  const app = await buildAdminServer({ store, config: defaultConfig(), log: pino({ level: 'silent' }), registry: new Registry() });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `${address}/api/v1/campaigns/${seeded.campaignId}/stats`;
 
   const phases: { name: string; latencies: number[]; writer: { written: number; ms: number } | null }[] = [];
-  phases.push({ name: 'idle', latencies: await runClient(url, Math.min(REQUESTS, 500)), writer: null });
+  phases.push({ name: 'idle', latencies: await runClient(url, Math.min(REQUESTS, 500), key.key), writer: null });
   for (const rate of [2000, 4000, null]) {
     const writer = startWriter(store, rate);
-    const latencies = await runClient(url, REQUESTS);
+    const latencies = await runClient(url, REQUESTS, key.key);
     phases.push({ name: rate === null ? 'writing flat out' : `writing ${rate.toLocaleString()}/s`, latencies, writer: await writer.stop() });
   }
-  const stats = (await (await fetch(url)).json()) as { recipients: number; byState: Record<string, number>; domains: unknown[] };
+  const stats = (await (await fetch(url, { headers: { authorization: `Bearer ${key.key}` } })).json()) as { recipients: number; byState: Record<string, number>; domains: unknown[] };
   await app.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });

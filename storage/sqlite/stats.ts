@@ -18,7 +18,7 @@ import type {
 import { StoreError } from '../errors.js';
 
 /**
- * Stats from counters (migration 4): recipient states are counted by triggers, attempt outcomes
+ * Stats from counters (the stats migration in schema.ts): recipient states are counted by triggers, attempt outcomes
  * per minute / domain / source by `tally` inside the attempt batch's transaction. Every read
  * here touches a handful of counter rows, whatever the size of the campaign.
  */
