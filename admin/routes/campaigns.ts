@@ -9,16 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../engine/config/schema.js';
 import { IngressError } from '../../engine/ingress/errors.js';
 import { importCampaignCsv } from '../../engine/ingress/import.js';
-import type { Campaign, CampaignStatus, Store } from '../../storage/store.js';
+import type { Campaign, Store } from '../../storage/store.js';
+import { applyCampaignAction, CAMPAIGN_ACTIONS, CampaignStateError } from '../../engine/campaign/lifecycle.js';
 import { currentUser, HttpError } from '../auth/session.js';
-
-/** Transitions by action: which states allow it and where it leads. Anything else is 409. */
-export const TRANSITIONS: Record<string, { from: CampaignStatus[]; to: CampaignStatus }> = {
-  start: { from: ['draft'], to: 'running' },
-  pause: { from: ['running'], to: 'paused' },
-  resume: { from: ['paused'], to: 'running' },
-  cancel: { from: ['draft', 'running', 'paused'], to: 'cancelled' },
-};
 
 const TEXT_FIELDS = ['name', 'from', 'subject', 'html', 'text', 'pool'] as const;
 type Fields = Partial<Record<(typeof TEXT_FIELDS)[number], string>>;
@@ -159,22 +152,25 @@ export async function campaignRoutes(app: FastifyInstance, o: { store: Store; co
     },
   );
 
-  for (const [action, t] of Object.entries(TRANSITIONS)) {
+  for (const action of CAMPAIGN_ACTIONS) {
     app.post<{ Params: { id: number } }>(
       `/campaigns/:id/${action}`,
       {
         schema: {
           tags: ['campaigns'],
-          summary: `${action[0]!.toUpperCase()}${action.slice(1)}: ${t.from.join(' | ')} → ${t.to}`,
+          summary: `${action[0]!.toUpperCase()}${action.slice(1)} the campaign (409 when its state does not allow it)`,
           params: idParams,
           response: { 200: campaignSchema },
         },
       },
       async (req) => {
         const c = campaignFor(store, req, req.params.id);
-        const done = action === 'cancel' ? store.cancelCampaign(c.id, t.from, now()) : store.setCampaignStatus(c.id, t.from, t.to);
-        if (!done) throw new HttpError(409, `cannot ${action} a ${store.getCampaign(c.id)!.status} campaign (allowed from ${t.from.join(', ')})`);
-        return store.getCampaign(c.id);
+        try {
+          return applyCampaignAction(store, c.id, action, now());
+        } catch (err) {
+          if (err instanceof CampaignStateError) throw new HttpError(409, err.message);
+          throw err;
+        }
       },
     );
   }

@@ -7,14 +7,7 @@ import { checkMessageOptions } from './message.js';
  * Streams a CSV into a new campaign. The campaign stays `importing` (never claimed) until the last
  * row is stored; any failure removes it whole, so a bad file leaves nothing half-stored.
  */
-export async function importCampaignCsv(
-  store: Store,
-  campaign: CampaignInput,
-  file: string,
-  now = Date.now(),
-  /** `draft`: stored but not sent until started (the API and console); the CLI sends at once. */
-  as: 'running' | 'draft' = 'running',
-): Promise<ImportResult> {
+export async function importCampaignCsv(store: Store, campaign: CampaignInput, file: string, now = Date.now(), status: 'running' | 'draft' = 'running'): Promise<ImportResult> {
   const problems = checkMessageOptions(campaign);
   if (problems.length > 0) throw new IngressError('INPUT_INVALID', problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
   const id = store.beginImport(campaign, now);
@@ -23,7 +16,7 @@ export async function importCampaignCsv(
     for await (const batch of readRecipientCsv(file)) {
       duplicates += store.addRecipients(id, batch.recipients, batch.invalid, now).duplicates;
     }
-    return { ...store.finishImport(id, as), duplicates };
+    return { ...store.finishImport(id, status), duplicates };
   } catch (err) {
     store.abortImport(id);
     throw err;

@@ -152,6 +152,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
   `,
   `
+  -- Campaign lifecycle (engine/campaign/lifecycle.ts): the start time of a scheduled campaign.
+  ALTER TABLE campaigns ADD COLUMN send_at INTEGER;
+  CREATE INDEX campaigns_scheduled ON campaigns (send_at) WHERE status = 'scheduled';
+  `,
+  `
   -- Stats counters (issue #5): kept as outcomes are written, so no stats request counts rows.
   -- Recipients by (status, category). Triggers follow every change of state (attempts, suppression,
   -- cancel, retry) and deletes; inserts are counted per batch by their writer (countInserted), as a

@@ -1,29 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { CampaignStatus, Role, User } from '../store.js';
+import type { Role, User } from '../store.js';
 
-/**
- * Campaign control (start, pause, resume, cancel) and console accounts. Pausing needs no work on the
- * queue: claims take only recipients of `running` campaigns, so a paused campaign's rows simply stop
- * being claimed while the transactions in flight finish.
- */
-
-export function setCampaignStatus(db: Database.Database, id: number, from: readonly CampaignStatus[], to: CampaignStatus): boolean {
-  const marks = from.map(() => '?').join(', ');
-  return db.prepare(`UPDATE campaigns SET status = ? WHERE id = ? AND status IN (${marks})`).run(to, id, ...from).changes === 1;
-}
-
-/** Cancelled: the live recipients end `cancelled` in the same transaction (an attempt in flight still records its outcome). */
-export function cancelCampaign(db: Database.Database, id: number, from: readonly CampaignStatus[], now: number): boolean {
-  return db.transaction(() => {
-    if (!setCampaignStatus(db, id, from, 'cancelled')) return false;
-    db.prepare(`UPDATE campaigns SET finished_at = ? WHERE id = ?`).run(now, id);
-    db.prepare(
-      `UPDATE recipients SET status = 'cancelled', category = NULL, updated_at = ?
-       WHERE campaign_id = ? AND status IN ('queued', 'deferred') AND (lease_until IS NULL OR lease_until <= ?)`,
-    ).run(now, id, now);
-    return true;
-  })();
-}
+/** Console and API accounts: users (password and API key stored hashed) and login sessions. */
 
 interface UserRow {
   id: number;
