@@ -3,6 +3,7 @@ import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
+import { engineMetrics, startAdminListener, type AdminListener } from './admin.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -13,9 +14,14 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   const log = makeLogger(config);
   const store = openStore(config);
   let tracking: Awaited<ReturnType<typeof startTrackingListener>> = null;
+  let admin: AdminListener | null = null;
   try {
     lockEngine(store, log);
-    const engine = createEngine(config, store, log);
+    const metrics = engineMetrics();
+    const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
+    const started = await startAdminListener(config, store, log, engine, metrics.registry);
+    metrics.hook(started.metrics);
+    admin = started.listener;
     tracking = await startTrackingListener(config, store, log);
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
       engine.scheduler.abandon();
@@ -27,6 +33,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  database  ${config.storage.path}\n` +
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
+        `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
         `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
@@ -43,6 +50,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
+    await admin?.close();
     await tracking?.close();
     unlockEngine(store, log);
     store.close();

@@ -7,6 +7,7 @@ import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
+import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
   tracking: TrackingConfig;
+  /** Admin API, console and /metrics listener: engine/config/admin.ts. */
+  admin: AdminConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -172,6 +175,7 @@ const shapeSchema = z
     shaping: shapingSchema,
     ...messageSchemas,
     tracking: trackingSchema,
+    admin: adminSchema,
   })
   .strict();
 
@@ -258,6 +262,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     log: { level: raw.log.level },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
+    admin: toAdmin(raw.admin),
   };
 }
 

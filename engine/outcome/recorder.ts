@@ -9,6 +9,8 @@ export interface AttemptContext {
   mxHost: string | null;
   durationMs: number;
   tls: TlsState;
+  /** The site (MX set) of the egress path, when a connection was tried; for metrics by site. */
+  site?: string;
 }
 
 export interface RecorderDeps {
@@ -20,7 +22,7 @@ export interface RecorderDeps {
   /** Outcomes are written in one transaction per flush: at most this many, at least this often. */
   maxBatch: number;
   flushMs: number;
-  onRecord?: (rec: AttemptRecord, r: ClaimedRecipient) => void;
+  onRecord?: (rec: AttemptRecord, r: ClaimedRecipient, ctx: AttemptContext) => void;
 }
 
 /**
@@ -66,7 +68,7 @@ export class OutcomeRecorder {
       at: now,
     };
     this.buffer.push(rec);
-    this.deps.onRecord?.(rec, r);
+    this.deps.onRecord?.(rec, r, ctx);
     if (this.buffer.length >= this.deps.maxBatch) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.deps.flushMs);
     return rec;

@@ -252,7 +252,7 @@ export class Egress {
       this.activeRecipients += job.recipients.length;
       const tx = await session.send(job.mailFrom, job.recipients.map((r) => r.email), job.message);
       path.sent++;
-      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls };
+      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls, site: path.site.key };
       for (const r of job.recipients) this.deps.report(r, tx.results.get(r.email)!, ctx);
       this.activeRecipients -= job.recipients.length;
       this.observe(path, tx.results.values());
@@ -353,7 +353,7 @@ export class Egress {
   private failLane(path: EgressPath, lane: Lane, result: AttemptResult, mxHost: string | null): void {
     const othersAlive = lane.sessions > 1;
     const jobs = othersAlive ? lane.jobs.splice(0, 1) : lane.jobs.splice(0);
-    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const };
+    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const, site: path.site.key };
     for (const job of jobs) {
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.report(r, result, ctx);

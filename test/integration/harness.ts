@@ -53,6 +53,9 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     `schedule = [${(o.retry ?? ['1s']).map((d) => `"${d}"`).join(', ')}]`,
     `max_age = "${o.maxAge ?? '1h'}"`,
     'jitter = 0',
+    // Tests never take the fixed admin port: `start` serves the admin API on a free one.
+    '[admin]',
+    'listen = "127.0.0.1:0"',
     '[log]',
     'level = "warn"',
     o.extraToml ?? '',
