@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
@@ -28,6 +29,19 @@ export interface AdminServerDeps {
   uploadLimit?: number;
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document on purpose (static files, /metrics). */
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
+
 /**
  * The admin server: /api/v1 (session or, later, API key), the console under /console, /metrics and
  * the OpenAPI document with its UI at /docs. Each piece is a route module registered here.
@@ -35,6 +49,12 @@ export interface AdminServerDeps {
 export async function buildAdminServer(deps: AdminServerDeps) {
   const now = deps.now ?? Date.now;
   const app = Fastify({ loggerInstance: deps.log.child({ component: 'admin' }) });
+  // Every route as registered, so tests can hold the OpenAPI document and the auth rules against it.
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: r.schema?.hide === true });
+  });
+  app.decorate('registeredRoutes', routes);
   app.setErrorHandler((err, req, reply) => {
     const status = statusOf(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
@@ -43,6 +63,8 @@ export async function buildAdminServer(deps: AdminServerDeps) {
   });
   await app.register(cookie);
   await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', signed: false } });
+  // Off by default; routes opt in (the login, against password guessing).
+  await app.register(rateLimit, { global: false });
   await app.register(multipart, { limits: { fileSize: deps.uploadLimit ?? 512 * 1024 * 1024, files: 1, fields: 20, fieldSize: 4 * 1024 * 1024 } });
   await app.register(swagger, { openapi: { info: { title: 'mxpress admin API', version: '1' } } });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -9,6 +9,8 @@ import { verifyPassword } from './password.js';
 export const SESSION_COOKIE = 'mxpress_session';
 const SESSION_MS = 12 * 3_600_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Login attempts per client address and minute: enough for typos, far too few for guessing. */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,10 +59,17 @@ export function attachUser(app: FastifyInstance, store: Store, now: () => number
     }
     const token = req.cookies[SESSION_COOKIE];
     req.user = token ? store.sessionUser(tokenHash(token), now()) : null;
+    // Authentication comes before validation: an anonymous caller learns nothing of a route's schema.
+    if (!req.user && !isSessionRoute(req)) return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'log in first (session cookie) or send an API key (Authorization: Bearer)' });
     if (!req.user || SAFE_METHODS.has(req.method)) return done();
     // Calls done() when the token matches, else answers 403 itself.
     app.csrfProtection(req, reply, done);
   });
+}
+
+/** Login and logout work without a session. */
+function isSessionRoute(req: FastifyRequest): boolean {
+  return req.routeOptions.url?.endsWith('/session') === true && req.method !== 'GET';
 }
 
 /** A new API key: `mxk_` and 32 random bytes; only its hash is stored. */
@@ -88,9 +97,10 @@ export async function sessionRoutes(app: FastifyInstance, o: { store: Store; now
   app.post<{ Body: { email: string; password: string } }>(
     '/session',
     {
+      config: { rateLimit: { max: LOGIN_ATTEMPTS_PER_MINUTE, timeWindow: 60_000 } },
       schema: {
         tags: ['session'],
-        summary: 'Log in to the console: sets the session cookie, returns the CSRF token',
+        summary: 'Log in to the console: sets the session cookie, returns the CSRF token (rate-limited per client address: 429 after too many attempts)',
         body: {
           type: 'object',
           required: ['email', 'password'],
