@@ -42,6 +42,8 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** When the leases of what is claimed are next extended. */
+  private renewAt = -Infinity;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -64,6 +66,7 @@ export class Scheduler {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
+      this.renewLeases(now);
       const room = this.o.window - this.claimed.size;
       const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
       if (batch.length > 0) {
@@ -100,8 +103,20 @@ export class Scheduler {
     this.deps.tick?.(this.deps.now(), true);
   }
 
+  /**
+   * A live engine keeps the leases of everything it holds: work may wait in a connection-capped
+   * egress path, or in a slow transaction, longer than one lease. Without renewal the rows would
+   * fall due and be claimed a second time while the first copy is still on its way.
+   */
+  private renewLeases(now: number): void {
+    if (now < this.renewAt) return;
+    this.renewAt = now + this.o.leaseMs / 3;
+    if (this.claimed.size > 0) this.deps.store.renewLeases([...this.claimed.keys()], now + this.o.leaseMs);
+  }
+
   private idle(nextDueAt: number | null, now: number): Promise<void> {
-    const until = nextDueAt === null ? this.o.pollMs : Math.max(0, Math.min(this.o.pollMs, nextDueAt - now));
+    const due = nextDueAt === null ? this.o.pollMs : nextDueAt - now;
+    const until = Math.max(0, Math.min(this.o.pollMs, due, this.renewAt - now));
     const ac = new AbortController();
     return new Promise<void>((resolve) => {
       this.wake = () => {

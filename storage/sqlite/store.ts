@@ -28,6 +28,7 @@ import type {
 } from '../store.js';
 import { MIGRATIONS } from './schema.js';
 import { queueStatus } from './status.js';
+import { renewLeases } from './leases.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { engagementSummary, recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
@@ -332,6 +333,10 @@ class SqliteStore implements Store {
 
   warmupCounts(day: number): WarmupCount[] {
     return warmupCounts(this.db, day);
+  }
+
+  renewLeases(ids: readonly number[], leaseUntil: number): number {
+    return renewLeases(this.db, ids, leaseUntil);
   }
 
   secret(name: string): Buffer {
