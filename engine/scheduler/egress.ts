@@ -254,6 +254,9 @@ export class Egress {
       if (path.sessions > path.limits(this.deps.shaping.backoff, this.deps.now()).maxConnections) break;
     }
     session.quit();
+    // The slot is free once the socket is closed, not when QUIT is sent: else the next connection
+    // may reach the receiver while it still counts this one.
+    await session.closed(this.deps.session.commandTimeoutMs);
   }
 
   /**
