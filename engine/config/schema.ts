@@ -7,6 +7,7 @@ import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
+import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -37,8 +38,12 @@ export interface Config {
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
   log: { level: string };
+  /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
+  shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
   tracking: TrackingConfig;
+  /** Admin API, console and /metrics listener: engine/config/admin.ts. */
+  admin: AdminConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -166,9 +171,11 @@ const shapeSchema = z
       jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+    shutdown: section({ drain_timeout: timeout().default('30s') }),
     shaping: shapingSchema,
     ...messageSchemas,
     tracking: trackingSchema,
+    admin: adminSchema,
   })
   .strict();
 
@@ -253,7 +260,9 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     log: { level: raw.log.level },
+    shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
+    admin: toAdmin(raw.admin),
   };
 }
 

@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   leaseMs: number;
   /** Longest sleep while nothing is due, so new campaigns are noticed. */
   pollMs: number;
+  /** Stopping: how long transactions in flight may take before their connections are cut. */
+  drainTimeoutMs: number;
 }
 
 export interface SchedulerDeps {
@@ -44,6 +46,7 @@ export class Scheduler {
   private wake: (() => void) | null = null;
   /** When the leases of what is claimed are next extended. */
   private renewAt = -Infinity;
+  private lastScheduleCheck = -Infinity;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -67,6 +70,7 @@ export class Scheduler {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
       this.renewLeases(now);
+      this.startScheduled(now);
       const room = this.o.window - this.claimed.size;
       const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
       if (batch.length > 0) {
@@ -82,25 +86,60 @@ export class Scheduler {
     await this.drain();
   }
 
+  /** Scheduled campaigns whose time has come start claiming: checked once a second, busy or idle. */
+  private startScheduled(now: number): void {
+    if (now - this.lastScheduleCheck < 1000) return;
+    this.lastScheduleCheck = now;
+    const started = this.deps.store.startScheduled(now);
+    if (started > 0) this.deps.log.info({ started }, 'scheduled campaigns started');
+  }
+
   /** Stops claiming; the run loop then drains. */
   stop(): void {
     this.stopping = true;
     this.poke();
   }
 
-  /** Waits for in-flight transactions, then returns whatever is still claimed to the queue. */
+  /**
+   * Waits for in-flight transactions (up to `drainTimeoutMs`), then returns whatever is still
+   * claimed to the queue. Past the timeout the remaining connections are cut: their recipients are
+   * returned too (a server that had already accepted one will see it again: a duplicate, never a loss).
+   */
   private async drain(): Promise<void> {
     this.deps.egress.closeIdle();
     // Jobs still waiting for a connection or a rate token are returned, not sent: a rate-limited
     // path could otherwise hold the stop for minutes.
     this.deps.egress.takeQueued();
-    await this.deps.egress.whenIdle();
+    const finished = await this.withinDrainTimeout(this.deps.egress.whenIdle());
+    if (!finished) this.deps.log.warn({ inFlight: this.claimed.size, drainTimeoutMs: this.o.drainTimeoutMs }, 'transactions still in flight at the drain timeout: connections cut, recipients returned to the queue');
+    this.abandon();
+    if (!finished) this.deps.egress.abort();
+    this.deps.egress.closeIdle();
+    // Published before the paths are forgotten (the final states show them with no connections).
+    this.deps.tick?.(this.deps.now(), true);
+    // Sessions QUIT and wait for their socket to close (bounded by command_timeout): nothing
+    // outlives the run.
+    await this.deps.egress.whenClosed();
+  }
+
+  /**
+   * Writes the outcomes known so far and returns every recipient still claimed to the queue, due
+   * now. What is still in a transaction may be delivered and then sent again at the next start.
+   * Synchronous, so a second signal can call it right before exiting.
+   */
+  abandon(): void {
     this.deps.recorder.flush();
     const leftover = [...this.claimed.keys()];
     if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
     this.claimed.clear();
-    this.deps.egress.closeIdle();
-    this.deps.tick?.(this.deps.now(), true);
+  }
+
+  private async withinDrainTimeout(done: Promise<void>): Promise<boolean> {
+    const ac = new AbortController();
+    const timeout = sleep(this.o.drainTimeoutMs, false, { signal: ac.signal }).catch(() => false);
+    const finished = await Promise.race([done.then(() => true), timeout]);
+    ac.abort();
+    return finished;
   }
 
   /**
