@@ -339,6 +339,8 @@ export interface Store {
   recordAttempts(records: AttemptRecord[]): void;
   /** Returns leased rows to due at once (shutdown, or start-up after a crash of the only engine). */
   releaseLeases(now: number, ids?: number[]): number;
+  /** Extends the leases of rows still held by this engine to `leaseUntil`; returns how many were renewed. */
+  renewLeases(ids: readonly number[], leaseUntil: number): number;
   /** Marks running campaigns with no live recipients as finished. */
   finishCampaigns(now: number): number;
 

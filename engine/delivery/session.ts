@@ -164,6 +164,22 @@ export class SmtpSession {
     conn.on('end', () => {
       this.broken = true;
     });
+    this.ended = new Promise((resolve) => conn.once('end', () => resolve()));
+  }
+
+  private readonly ended: Promise<void>;
+
+  /**
+   * Resolves once the connection is closed (after QUIT, or broken), or after `maxMs`. A receiver
+   * counts a connection until its socket closes, so a connection cap must too.
+   */
+  closed(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+      timer.unref();
+    });
+    return Promise.race([this.ended, bound]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves once the session can take the next transaction (or is known to be broken). */

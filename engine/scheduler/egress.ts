@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedRecipient, PathState } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import { openSession, type SessionOptions, type SmtpSession, type Source } from '../delivery/session.js';
@@ -53,7 +52,7 @@ export class Egress {
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
   /** Jobs taken by a session that waits for a message token. */
-  private readonly held = new Map<Job, EgressPath>();
+  private readonly held = new Map<Job, { path: EgressPath; wake: () => void }>();
   /**
    * Who could not open a connection at the last pump because a cap was full: anyone (global cap),
    * a source (its cap), or a path (its cap, with a lane of it waiting). A session that runs out of
@@ -131,7 +130,10 @@ export class Egress {
       if (n > 0) this.deps.returned?.(path.sourceIp, path.site.key, n);
     };
     for (const path of this.paths.values()) for (const lane of path.lanes.values()) give(path, lane.jobs.splice(0));
-    for (const [job, path] of this.held) give(path, [job]);
+    for (const [job, { path, wake }] of this.held) {
+      give(path, [job]);
+      wake();
+    }
     this.held.clear();
     this.queuedRecipients -= out.length;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -261,6 +263,9 @@ export class Egress {
       if (path.sessions > path.limits(this.deps.shaping.backoff, this.deps.now()).maxConnections) break;
     }
     session.quit();
+    // The slot is free once the socket is closed, not when QUIT is sent: else the next connection
+    // may reach the receiver while it still counts this one.
+    await session.closed(this.deps.session.commandTimeoutMs);
   }
 
   /**
@@ -275,8 +280,16 @@ export class Egress {
       if (path.sessions > limits.maxConnections) return 'back';
       const wait = path.messages.take(now, limits.maxMessageRate);
       if (wait === 0) return 'go';
-      this.held.set(job, path);
-      await sleep(wait);
+      // Stopping takes the job back and wakes the session at once, so it QUITs instead of
+      // holding its connection (and the process) until the token comes.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.held.set(job, { path, wake });
+      });
       if (!this.held.delete(job)) return 'gone';
     }
   }

@@ -44,6 +44,8 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** When the leases of what is claimed are next extended. */
+  private renewAt = -Infinity;
   private lastScheduleCheck = -Infinity;
 
   constructor(
@@ -67,6 +69,7 @@ export class Scheduler {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
+      this.renewLeases(now);
       this.startScheduled(now);
       const room = this.o.window - this.claimed.size;
       const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
@@ -112,7 +115,11 @@ export class Scheduler {
     this.abandon();
     if (!finished) this.deps.egress.abort();
     this.deps.egress.closeIdle();
+    // Published before the paths are forgotten (the final states show them with no connections).
     this.deps.tick?.(this.deps.now(), true);
+    // Sessions QUIT and wait for their socket to close (bounded by command_timeout): nothing
+    // outlives the run.
+    await this.deps.egress.whenClosed();
   }
 
   /**
@@ -135,8 +142,20 @@ export class Scheduler {
     return finished;
   }
 
+  /**
+   * A live engine keeps the leases of everything it holds: work may wait in a connection-capped
+   * egress path, or in a slow transaction, longer than one lease. Without renewal the rows would
+   * fall due and be claimed a second time while the first copy is still on its way.
+   */
+  private renewLeases(now: number): void {
+    if (now < this.renewAt) return;
+    this.renewAt = now + this.o.leaseMs / 3;
+    if (this.claimed.size > 0) this.deps.store.renewLeases([...this.claimed.keys()], now + this.o.leaseMs);
+  }
+
   private idle(nextDueAt: number | null, now: number): Promise<void> {
-    const until = nextDueAt === null ? this.o.pollMs : Math.max(0, Math.min(this.o.pollMs, nextDueAt - now));
+    const due = nextDueAt === null ? this.o.pollMs : nextDueAt - now;
+    const until = Math.max(0, Math.min(this.o.pollMs, due, this.renewAt - now));
     const ac = new AbortController();
     return new Promise<void>((resolve) => {
       this.wake = () => {

@@ -39,6 +39,7 @@ import { addUser, createSession, deleteSession, sessionUser, setApiKey, userByAp
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
+import { renewLeases } from './leases.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
@@ -372,6 +373,10 @@ class SqliteStore implements Store {
 
   warmupCounts(day: number): WarmupCount[] {
     return warmupCounts(this.db, day);
+  }
+
+  renewLeases(ids: readonly number[], leaseUntil: number): number {
+    return renewLeases(this.db, ids, leaseUntil);
   }
 
   secret(name: string): Buffer {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PathState } from '../../storage/store.js';
 import { startWorld, type World } from '../world/world.js';
-import { allClosed, maxConcurrent } from '../world/timeline.js';
+import { parseRate } from '../../engine/shaping/rate.js';
+import { allClosed, maxConcurrent, perWindow, windowsOverBound } from '../world/timeline.js';
 import { tempDir, writeConfig, writeCsv } from './harness.js';
 import { deliverShaped } from './shaping-harness.js';
 
@@ -12,6 +13,8 @@ const HOSTS = {
   'mx.quick.test': '127.0.0.66',
   'mx.lingering.test': '127.0.0.67',
   'mx.mixed.test': '127.0.0.68',
+  'mx.redial.test': '127.0.0.69',
+  'mx.bulk.test': '127.0.0.70',
   'mx.alpha.provider.test': '127.0.0.62',
   'mx.beta.provider.test': '127.0.0.63',
 };
@@ -21,6 +24,8 @@ const DOMAINS = {
   'quick.test': { mx: ['mx.quick.test'] },
   'lingering.test': { mx: ['mx.lingering.test'] },
   'mixed.test': { mx: ['mx.mixed.test'] },
+  'redial.test': { mx: ['mx.redial.test'] },
+  'bulk.test': { mx: ['mx.bulk.test'] },
   'alpha.test': { mx: ['mx.alpha.provider.test'] },
   'beta.test': { mx: ['mx.beta.provider.test'] },
 };
@@ -127,6 +132,33 @@ describe('shaping: connections per egress path', () => {
     assert.deepEqual(trail('grey@mixed.test'), [`deferred/greylisted/${first}`, `delivered//${first}`], 'greylisting keys on the client IP: same source');
     assert.deepEqual(trail('slow@mixed.test'), [`deferred/rate-limited/${first}`, `delivered//${second}`], 'the throttled path is avoided');
     assert.ok(engineSawBackoff(run.store.pathStates(), first!), 'the first source\'s path was in backoff');
+    run.store.close();
+  });
+
+  test('max_connection_rate: new connections over any window stay within burst + rate × window', async () => {
+    const rate = parseRate('240/min'); // burst 4, one connection per 250 ms
+    const config = writeConfig(tempDir(), world, {
+      sources: ONE_SOURCE,
+      // One message per connection: every message needs a new connection.
+      extraDelivery: ['[[shaping.site]]', 'match = "mx.redial.test"', 'max_connections = 5', 'max_messages_per_connection = 1', `max_connection_rate = "${rate.text}"`].join('\n'),
+    });
+    const run = await deliverShaped(config, writeCsv(dir, emails('redial.test', 12), 'redial.csv'));
+    assert.equal(run.count('delivered'), 12);
+    const opened = world.sinkFor('mx.redial.test').sessions.map((x) => x.openedAt);
+    assert.equal(opened.length, 12);
+    assert.deepEqual(windowsOverBound(opened, rate.burst, rate.perMs, 150), [], `connections per second: ${perWindow(opened, 1000).join(' ')}`);
+    run.store.close();
+  });
+
+  test('max_recipients_per_transaction from a site rule splits identical messages', async () => {
+    const config = writeConfig(tempDir(), world, {
+      sources: ONE_SOURCE,
+      extraDelivery: ['[[shaping.site]]', 'match = "mx.bulk.test"', 'max_recipients_per_transaction = 3'].join('\n'),
+    });
+    const run = await deliverShaped(config, writeCsv(dir, emails('bulk.test', 10), 'bulk.csv'), { campaign: { subject: 'Same', html: '<p>same</p>', text: 'same' } });
+    assert.equal(run.count('delivered'), 10);
+    const sizes = world.sinkFor('mx.bulk.test').received.map((m) => m.rcptTo.length).sort();
+    assert.deepEqual(sizes, [1, 3, 3, 3]);
     run.store.close();
   });
 

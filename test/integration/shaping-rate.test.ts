@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseRate } from '../../engine/shaping/rate.js';
 import { startWorld, type World } from '../world/world.js';
-import { maxConcurrent, perWindow, windowsOverBound } from '../world/timeline.js';
+import { allClosed, maxConcurrent, perWindow, windowsOverBound } from '../world/timeline.js';
 import { tempDir, writeConfig, writeCsv } from './harness.js';
 import { deliverShaped } from './shaping-harness.js';
 
@@ -22,8 +22,8 @@ describe('shaping: message rate and backoff', () => {
 
   before(async () => {
     world = await startWorld({
-      domains: { 'paced.test': { mx: ['mx.paced.test'] }, 'throttle.test': { mx: ['mx.throttle.test'] } },
-      hosts: { 'mx.paced.test': '127.0.0.81', 'mx.throttle.test': '127.0.0.82' },
+      domains: { 'paced.test': { mx: ['mx.paced.test'] }, 'throttle.test': { mx: ['mx.throttle.test'] }, 'trickle.test': { mx: ['mx.trickle.test'] } },
+      hosts: { 'mx.paced.test': '127.0.0.81', 'mx.throttle.test': '127.0.0.82', 'mx.trickle.test': '127.0.0.83' },
       scripts: {
         'mx.throttle.test': {
           rcpt: (address, { attempt }) => {
@@ -107,6 +107,32 @@ describe('shaping: message rate and backoff', () => {
     const saved = run.store.pathStates().find((s) => s.site === 'mx.throttle.test');
     assert.equal(saved?.throttles, 1);
     assert.match(saved?.lastReply ?? '', /421 4\.7\.0 rate limited/);
+    run.store.close();
+  });
+
+  test('stopping does not wait for a rate token: the session waiting for one QUITs at once', async () => {
+    // 1/min: after the first message the next token is a minute away.
+    const config = writeConfig(tempDir(), world, {
+      sources: [SOURCE],
+      extraDelivery: ['[[shaping.domain]]', 'match = "trickle.test"', 'max_connections = 1', 'max_message_rate = "1/min"'].join('\n'),
+    });
+    const sink = world.sinkFor('mx.trickle.test');
+    const rows = Array.from({ length: 3 }, (_, i) => ({ email: `k${i}@trickle.test` }));
+    const run = await deliverShaped(config, writeCsv(dir, rows, 'trickle.csv'), {
+      stopWhen: () => false,
+      started: (engine) => {
+        const poll = setInterval(() => {
+          if (sink.received.length === 0) return;
+          clearInterval(poll);
+          // Give the session time to take the next job and wait for its token.
+          setTimeout(() => engine.scheduler.stop(), 300);
+        }, 20);
+      },
+    });
+    assert.equal(run.count('delivered'), 1);
+    assert.equal(run.count('queued'), 2, 'the others went back to the queue, not attempted');
+    assert.ok(await allClosed(() => sink.sessions, 10_000), 'the session closed within 10 s of stopping, not after the minute-long token wait');
+    assert.ok(sink.sessions.every((x) => x.quitAt !== undefined), 'with QUIT');
     run.store.close();
   });
 });
