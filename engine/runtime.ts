@@ -3,6 +3,9 @@ import type { Config } from './config/schema.js';
 import { MxResolver } from './dns/mx.js';
 import { defaultRules } from './outcome/classify.js';
 import { OutcomeRecorder, type RecorderDeps } from './outcome/recorder.js';
+import { PiscinaRenderer } from './render/pool.js';
+import { InProcessRenderer, type Renderer } from './render/renderer.js';
+import { RenderBudget } from './scheduler/budget.js';
 import { Egress } from './scheduler/egress.js';
 import { Scheduler } from './scheduler/engine.js';
 import { Pools } from './scheduler/pools.js';
@@ -18,6 +21,9 @@ export interface Engine {
   resolver: MxResolver;
   pools: Pools;
   recorder: OutcomeRecorder;
+  renderer: Renderer;
+  /** Stops the render workers; call after the scheduler has run. */
+  close(): Promise<void>;
 }
 
 export interface EngineOptions {
@@ -25,6 +31,8 @@ export interface EngineOptions {
   onMissingTag?: (campaignId: number, key: string) => void;
   now?: () => number;
   random?: () => number;
+  /** Replaces the renderer chosen from `[workers]` (tests pick one explicitly). */
+  renderer?: Renderer;
 }
 
 /** Wires the delivery path from config: resolver → preparer → egress → recorder, around one store. */
@@ -54,6 +62,8 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     log,
   });
+  const renderer = o.renderer ?? createRenderer(config.workers.threads);
+  const budget = new RenderBudget(config.workers.maxRendered);
   const preparer = new Preparer({
     store,
     resolver,
@@ -66,11 +76,17 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
+    renderer,
+    budget,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
   scheduler = new Scheduler(
-    { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
+    { store, recorder, preparer, egress, now, log, budget, tick: (t, final) => publisher.tick(t, final) },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
   );
-  return { scheduler, egress, resolver, pools, recorder };
+  return { scheduler, egress, resolver, pools, recorder, renderer, close: () => renderer.close() };
+}
+
+export function createRenderer(threads: number): Renderer {
+  return threads === 0 ? new InProcessRenderer() : new PiscinaRenderer({ threads });
 }

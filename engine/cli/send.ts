@@ -56,7 +56,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     });
     progress = Progress.maybe(imported, !v.json);
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
-    await engine.scheduler.run(untilQuiet(maxWaitMs));
+    await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
     stopSignals();
     progress?.stop();
     store.finishCampaigns(Date.now());

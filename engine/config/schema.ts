@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { CATEGORIES } from '../outcome/classify.js';
@@ -32,6 +33,8 @@ export interface Config {
   /** Limits per egress path, backoff, warm-up: engine/config/shaping.ts. */
   shaping: ShapingConfig;
   log: { level: string };
+  /** Render pool: threads 0 renders in the main thread. */
+  workers: { threads: number; maxRendered: number };
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -170,6 +173,10 @@ const shapeSchema = z
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
     shaping: shapingSchema,
+    workers: section({
+      threads: integer(0, 256).optional(),
+      max_rendered: integer(1, 1_000_000).default(1000),
+    }),
   })
   .strict();
 
@@ -252,6 +259,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
     log: { level: raw.log.level },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
   };
 }
 

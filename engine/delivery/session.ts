@@ -169,19 +169,30 @@ export class SmtpSession {
     const rejected = err.rejectedErrors ?? (envelope ? envelope.rejectedErrors : undefined) ?? [];
     for (const rej of rejected) if (rej.recipient) results.set(rej.recipient, toAttemptResult(rej, 'rcpt'));
     const common = toAttemptResult(err, 'message');
-    resolve({ results: fillMissing(results, rcpts, common), durationMs });
+    // Resolving twice is harmless (a promise settles once), so `done` may be reached by both paths.
+    const done = () => resolve({ results: fillMissing(results, rcpts, common), durationMs });
     // A reply-level failure leaves the session usable after RSET (unless the server said 421).
     const replyLevel = (err.code === 'EENVELOPE' || err.code === 'EMESSAGE') && err.responseCode !== 421;
     if (!replyLevel || !this.usable) {
       this.broken = true;
       this.conn.close();
-      return;
+      return done();
     }
+    // The result waits for RSET's reply: nodemailer clears its envelope state when that reply comes,
+    // which would wipe the next transaction's envelope if its MAIL FROM were already on the wire.
+    // A connection lost before that reply ends the wait too (nodemailer then calls no callback).
+    const onEnd = () => {
+      this.broken = true;
+      done();
+    };
+    this.conn.once('end', onEnd);
     this.conn.reset((resetErr) => {
+      this.conn.off('end', onEnd);
       if (resetErr) {
         this.broken = true;
         this.conn.close();
       }
+      done();
     });
   }
 }

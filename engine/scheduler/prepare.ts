@@ -3,8 +3,10 @@ import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
-import { compileCampaign, renderMessage, type CompiledCampaign } from '../render/message.js';
+import type { CompiledCampaign } from '../render/message.js';
+import { CompiledCache, type Rendered, type Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
+import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
 import type { Pools } from './pools.js';
 import type { WarmupLedger } from './warmup.js';
@@ -24,6 +26,10 @@ export interface PrepareDeps {
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
+  /** Builds the messages (in worker threads, or in this one). */
+  renderer: Renderer;
+  /** Bounds the rendered messages held between render and outcome. */
+  budget: RenderBudget;
 }
 
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
@@ -34,7 +40,8 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  private readonly compiled = new Map<number, CompiledCampaign>();
+  // Compiled here only to know each campaign's shape (identical or personalized); rendering is the renderer's.
+  private readonly compiled = new CompiledCache();
 
   constructor(private readonly deps: PrepareDeps) {}
 
@@ -47,6 +54,7 @@ export class Preparer {
   /** Drops compiled templates of campaigns that are gone or finished. */
   forget(campaignId: number): void {
     this.compiled.delete(campaignId);
+    this.deps.renderer.forget(campaignId);
   }
 
   private async prepareDomain(domain: string, recipients: ClaimedRecipient[]): Promise<void> {
@@ -57,15 +65,23 @@ export class Preparer {
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      await this.routeCampaign(route, site, campaignId, group).catch((err: Error) => {
-        for (const r of group) this.deps.release(r, err);
-      });
+      let c: CompiledCampaign;
+      try {
+        c = this.campaign(campaignId);
+      } catch (err) {
+        for (const r of group) this.deps.release(r, err as Error);
+        continue;
+      }
+      await this.routeCampaign(route, site, c, group);
     }
   }
 
-  /** Every job is built before any is enqueued, so a failure leaves none of the group in egress. */
-  private async routeCampaign(route: Route, site: ShapedSite, campaignId: number, group: ClaimedRecipient[]): Promise<void> {
-    const c = this.campaign(campaignId);
+  /**
+   * Each job is enqueued as soon as its message is rendered: a job waiting for the render budget
+   * must never wait on messages of its own group that sit rendered but unsent. A failed render
+   * returns only that job's recipients to the queue.
+   */
+  private async routeCampaign(route: Route, site: ShapedSite, c: CompiledCampaign, group: ClaimedRecipient[]): Promise<void> {
     const bySource = new Map<Source | null, ClaimedRecipient[]>();
     for (const r of group) {
       const source = this.chooseSource(c.campaign.pool, site, r);
@@ -77,9 +93,27 @@ export class Preparer {
       if (list) list.push(r);
       else bySource.set(source, [r]);
     }
-    const ready: [Source | null, Job][] = [];
-    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
-    for (const [source, job] of ready) this.deps.enqueue(source, site, route, job);
+    const sends: Promise<void>[] = [];
+    for (const [source, rs] of bySource) {
+      const perJob = c.identical ? chunk(rs, site.limits.maxRecipientsPerTransaction) : rs.map((r) => [r]);
+      for (const recipients of perJob) sends.push(this.renderAndEnqueue(c, recipients, (job) => this.deps.enqueue(source, site, route, job)));
+    }
+    await Promise.all(sends);
+  }
+
+  private async renderAndEnqueue(c: CompiledCampaign, recipients: ClaimedRecipient[], enqueue: (job: Job) => void): Promise<void> {
+    // Closed budget: the engine is stopping; the recipients stay claimed and the drain returns them.
+    if (!(await this.deps.budget.acquire(recipients.map((r) => r.id)))) return;
+    const first = recipients[0]!;
+    let rendered: Rendered;
+    try {
+      rendered = await this.deps.renderer.render(c.campaign, { email: first.email, attrs: first.attrs });
+    } catch (err) {
+      for (const r of recipients) this.deps.release(r, err as Error);
+      return;
+    }
+    for (const key of rendered.missing) this.deps.onMissingTag?.(c.campaign.id, key);
+    enqueue({ mailFrom: c.campaign.mailFrom, recipients, message: rendered.message });
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */
@@ -94,25 +128,12 @@ export class Preparer {
     return source;
   }
 
-  private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[], maxRecipients: number): Promise<Job[]> {
-    const mailFrom = c.campaign.mailFrom;
-    const missing = (key: string) => this.deps.onMissingTag?.(c.campaign.id, key);
-    if (c.identical) {
-      const chunks = chunk(rs, maxRecipients);
-      return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, missing) })));
-    }
-    return Promise.all(rs.map(async (r) => ({ mailFrom, recipients: [r], message: await renderMessage(c, r, missing) })));
-  }
-
   private campaign(id: number): CompiledCampaign {
-    let c = this.compiled.get(id);
-    if (!c) {
-      const campaign: Campaign | null = this.deps.store.getCampaign(id);
-      if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      c = compileCampaign(campaign);
-      this.compiled.set(id, c);
-    }
-    return c;
+    const c = this.compiled.get(id);
+    if (c) return c;
+    const campaign: Campaign | null = this.deps.store.getCampaign(id);
+    if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
+    return this.compiled.add(campaign);
   }
 }
 
