@@ -14,6 +14,9 @@ import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
 import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
+import { signerFromKeys } from './dkim/keys.js';
+import type { MessageDecorator } from './render/decorate.js';
+import type { RenderDeps } from './render/message.js';
 
 export interface Engine {
   scheduler: Scheduler;
@@ -29,10 +32,17 @@ export interface Engine {
 export interface EngineOptions {
   onRecord?: RecorderDeps['onRecord'];
   onMissingTag?: (campaignId: number, key: string) => void;
+  /** Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's). */
+  decorator?: MessageDecorator | null;
   now?: () => number;
   random?: () => number;
   /** Replaces the renderer chosen from `[workers]` (tests pick one explicitly). */
   renderer?: Renderer;
+}
+
+function renderDeps(config: Config, decorator: MessageDecorator | null): RenderDeps {
+  const m = config.message;
+  return { signer: signerFromKeys(m.dkim), decorator, xMailer: m.xMailer, feedbackId: m.feedbackId };
 }
 
 /** Wires the delivery path from config: resolver → preparer → egress → recorder, around one store. */
@@ -62,7 +72,8 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     log,
   });
-  const renderer = o.renderer ?? createRenderer(config.workers.threads);
+  const render = renderDeps(config, o.decorator ?? null);
+  const renderer = o.renderer ?? createRenderer(config, render);
   const budget = new RenderBudget(config.workers.maxRendered);
   const preparer = new Preparer({
     store,
@@ -76,8 +87,10 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
+    render,
     renderer,
     budget,
+    verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
   scheduler = new Scheduler(
@@ -87,6 +100,13 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   return { scheduler, egress, resolver, pools, recorder, renderer, close: () => renderer.close() };
 }
 
-export function createRenderer(threads: number): Renderer {
-  return threads === 0 ? new InProcessRenderer() : new PiscinaRenderer({ threads });
+/**
+ * The worker pool unless `[workers] threads = 0`, or a tracking decorator is set: a decorator holds
+ * functions, which cannot be sent to worker threads, so such engines render in this thread.
+ */
+export function createRenderer(config: Config, deps: RenderDeps): Renderer {
+  const threads = config.workers.threads;
+  if (threads === 0 || deps.decorator !== null) return new InProcessRenderer(deps);
+  const m = config.message;
+  return new PiscinaRenderer({ threads, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId } });
 }

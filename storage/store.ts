@@ -18,7 +18,30 @@ export const FINAL_STATUSES: readonly RecipientStatus[] = ['delivered', 'bounced
 /** `importing` campaigns are never claimed: a failed import is removed whole, so nothing is half-stored. */
 export type CampaignStatus = 'importing' | 'running' | 'finished';
 
-export interface CampaignInput {
+/** How text parts are encoded: `auto` is 7bit when the text allows it, else the shorter of QP and base64. */
+export const TRANSFER_ENCODINGS = ['auto', 'quoted-printable', 'base64'] as const;
+export type TransferEncoding = (typeof TRANSFER_ENCODINGS)[number];
+
+/** A file sent with every message of a campaign; with a `cid` it is an inline image the HTML refers to. */
+export interface Attachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+  cid: string | null;
+}
+
+/** Message options beyond the templates, all optional; checked at intake (engine/ingress/message.ts). */
+export interface CampaignMessageOptions {
+  replyTo?: string | null;
+  /** Extra header fields, name → value, added to every message. */
+  headers?: Record<string, string>;
+  transferEncoding?: TransferEncoding;
+  /** Rewrite links and add the open pixel (needs a [tracking] base URL). */
+  tracking?: boolean;
+  attachments?: Attachment[];
+}
+
+export interface CampaignInput extends CampaignMessageOptions {
   name: string;
   /** RFC 5322 From header as given, e.g. `News <news@sender.test>`. */
   from: string;
@@ -47,6 +70,13 @@ export interface InvalidRow {
   line: number;
   value: string;
   reason: string;
+}
+
+export interface RecipientRow {
+  id: number;
+  campaignId: number;
+  email: string;
+  status: RecipientStatus;
 }
 
 export interface ClaimedRecipient {
@@ -187,6 +217,12 @@ export interface Store {
   /** Adds to the per-day, per (source, site) message counts used by warm-up. `day`: UTC midnight, ms. */
   addWarmupCounts(day: number, counts: WarmupCount[]): void;
   warmupCounts(day: number): WarmupCount[];
+
+  /** One recipient by id (bounce and tracking tokens name recipients by id); null when unknown. */
+  getRecipient(id: number): RecipientRow | null;
+
+  /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
+  campaignAttachments(campaignId: number): Attachment[];
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;

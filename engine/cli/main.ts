@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { dkimCommand } from './dkim.js';
 import { CliError, EXIT } from './exit.js';
 import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
@@ -9,17 +10,20 @@ const USAGE = `usage: mxpress <command> [options]
 
 commands:
   send      --csv FILE --from ADDR --subject TEXT (--html FILE | --text FILE) [--pool NAME] [--name NAME]
-            [--mail-from ADDR] [--max-wait 60s] [--json] [--config FILE]
+            [--mail-from ADDR] [--reply-to ADDR] [--header 'Name: value']… [--attach FILE]… [--inline CID=FILE]…
+            [--encoding auto|quoted-printable|base64] [--track] [--max-wait 60s] [--json] [--config FILE]
             store a campaign, deliver it, print a summary
   start     [--config FILE]        run the engine until SIGTERM: deliver whatever is due
   status    [--config FILE] [--json]   queue depth by state, due soon, per-domain counts
   suppress  add|remove EMAIL… | list [--reason TEXT] [--config FILE]
+  dkim      generate --domain D --selector S [--algorithm rsa-sha256|ed25519-sha256] [--bits 2048] [--out keys]
+            write a signing key (mode 0600), print the DNS TXT record and the [[dkim]] entry
 
 exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database
 `;
 
 type Command = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand };
+const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand, dkim: dkimCommand };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

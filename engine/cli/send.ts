@@ -13,6 +13,7 @@ import { untilQuiet } from '../scheduler/engine.js';
 import type { CampaignInput, ImportResult } from '../../storage/store.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
 import { CliError, EXIT } from './exit.js';
+import { messageOptionsFromFlags } from './message-flags.js';
 import { buildSummary, formatSummary } from './summary.js';
 
 const OPTIONS = {
@@ -25,6 +26,12 @@ const OPTIONS = {
   text: { type: 'string' },
   pool: { type: 'string', default: 'default' },
   name: { type: 'string' },
+  'reply-to': { type: 'string' },
+  header: { type: 'string', multiple: true },
+  attach: { type: 'string', multiple: true },
+  inline: { type: 'string', multiple: true },
+  encoding: { type: 'string', default: 'auto' },
+  track: { type: 'boolean', default: false },
   'max-wait': { type: 'string', default: '60s' },
   json: { type: 'boolean', default: false },
 } as const;
@@ -51,7 +58,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     lockEngine(store, log);
     const started = Date.now();
     const imported = await importCampaignCsv(store, campaign, v.csv!).catch((err: unknown) => {
-      if (err instanceof IngressError) throw new CliError(EXIT.input, `--csv: ${err.message}`);
+      if (err instanceof IngressError) throw new CliError(EXIT.input, err.code === 'INPUT_INVALID' ? `message options: ${err.message}` : `--csv: ${err.message}`);
       throw err;
     });
     progress = Progress.maybe(imported, !v.json);
@@ -69,7 +76,9 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
   }
 }
 
-type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Flags = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 function campaignFromFlags(v: Flags): CampaignInput {
   const parsed = addressparser(v.from!, { flatten: true });
@@ -82,7 +91,16 @@ function campaignFromFlags(v: Flags): CampaignInput {
   const html = v.html ? readTemplateFile('--html', v.html) : null;
   const text = v.text ? readTemplateFile('--text', v.text) : null;
   checkTemplate('--subject', v.subject!, v.subject!);
-  return { name: v.name ?? basename(v.csv!), from: v.from!, mailFrom: mailFrom.email, subject: v.subject!, html, text, pool: v.pool ?? 'default' };
+  return {
+    name: v.name ?? basename(v.csv!),
+    from: v.from!,
+    mailFrom: mailFrom.email,
+    subject: v.subject!,
+    html,
+    text,
+    pool: v.pool ?? 'default',
+    ...messageOptionsFromFlags(v),
+  };
 }
 
 function readTemplateFile(flag: string, file: string): string {

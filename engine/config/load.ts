@@ -4,6 +4,7 @@ import { parse, TomlError } from 'smol-toml';
 import type { ZodIssue } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { findLine, formatKey, type KeyPath } from './locate.js';
+import { toMessageConfig } from './message.js';
 import { rawSchema, toConfig, type Config } from './schema.js';
 
 type Table = Record<string, unknown>;
@@ -52,7 +53,12 @@ export function loadConfig(path: string | null, env: NodeJS.ProcessEnv = process
   const result = rawSchema.safeParse(doc);
   if (!result.success) throw invalid(result.error.issues, { label, text, doc, fromEnv });
   const storageBase = file === null || fromEnv.has('storage.path') ? process.cwd() : dirname(file);
-  return toConfig(result.data, file, resolve(storageBase, result.data.storage.path));
+  const message = toMessageConfig(result.data, file === null ? process.cwd() : dirname(file));
+  if (message.problems.length > 0) {
+    const issues = message.problems.map((p): ZodIssue => ({ code: 'custom', path: p.path, message: p.message }));
+    throw invalid(issues, { label, text, doc, fromEnv });
+  }
+  return toConfig(result.data, file, resolve(storageBase, result.data.storage.path), message.config);
 }
 
 function readText(file: string, label: string): string {

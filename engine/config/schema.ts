@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { FQDN, quote, section } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
+import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
@@ -32,6 +34,8 @@ export interface Config {
   retry: { scheduleMs: number[]; maxAgeMs: number; jitter: number };
   /** Limits per egress path, backoff, warm-up: engine/config/shaping.ts. */
   shaping: ShapingConfig;
+  /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
+  message: MessageConfig;
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number };
@@ -42,8 +46,6 @@ export type TlsMode = (typeof TLS_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_STORAGE_PATH = './data/mxpress.db';
 export const DEFAULT_POOL = 'default';
-
-const quote = (v: unknown): string => JSON.stringify(v);
 
 /**
  * Timeouts end up in Node timers, which fire after 1 ms when asked to wait more than 2^31 - 1 ms
@@ -87,8 +89,6 @@ const ipAddress = z
   .string({ required_error: 'is required', invalid_type_error: 'must be an IP address string' })
   .refine((v) => isIP(v) !== 0, (v) => ({ message: `${quote(v)} is not an IPv4 or IPv6 address` }));
 
-/** RFC 5321 wants a fully qualified name in EHLO, and strict receivers reject a bare host name. */
-const FQDN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const helo = z
   .string({ required_error: 'is required', invalid_type_error: 'must be a hostname string' })
   .refine((v) => FQDN.test(v), (v) => ({ message: `${quote(v)} is not a fully qualified hostname (e.g. "mta1.sender.example")` }));
@@ -134,12 +134,6 @@ function relay<In, Out>(result: z.SafeParseReturnType<unknown, In>, ctx: z.Refin
 
 const poolName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'pool names use letters, digits, "_" and "-"');
 
-/**
- * A TOML table whose keys all have defaults, so a missing table means "all defaults". The cast is
- * needed because TypeScript cannot see through the generic shape that `{}` is a valid input.
- */
-const section = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict().default({} as never);
-
 const shapeSchema = z
   .object({
     storage: section({ path: z.string().min(1, 'must not be empty').default(DEFAULT_STORAGE_PATH) }),
@@ -177,6 +171,7 @@ const shapeSchema = z
       threads: integer(0, 256).optional(),
       max_rendered: integer(1, 1_000_000).default(1000),
     }),
+    ...messageSchemas,
   })
   .strict();
 
@@ -207,6 +202,7 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   });
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
   checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
+  checkMessage(c, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -233,7 +229,7 @@ function checkPool(name: string, addresses: string[], known: Set<string>, ctx: z
 }
 
 /** snake_case TOML → the camelCase Config. `storagePath` arrives already absolute. */
-export function toConfig(raw: RawConfig, file: string | null, storagePath: string): Config {
+export function toConfig(raw: RawConfig, file: string | null, storagePath: string, message: MessageConfig): Config {
   const d = raw.delivery;
   return {
     file,
@@ -258,6 +254,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     pools: toPools(raw),
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
+    message,
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
   };

@@ -3,13 +3,13 @@ import { parseRate, RateError, type Rate } from '../shaping/rate.js';
 import type { PathLimits, ShapingConfig, ShapingRule } from '../shaping/policy.js';
 import { parseDay } from '../shaping/warmup.js';
 import { parseDuration } from './duration.js';
+import { quote, section } from './fields.js';
 
 /**
  * The `[shaping]` section: limits per egress path (source × site) by default, per site pattern and
  * per recipient domain; backoff on throttling replies; warm-up of new sources. docs/configuration.md.
  */
 
-const quote = (v: unknown): string => JSON.stringify(v);
 const MAX_TIMER_MS = 24 * 86_400_000;
 
 function integer(min: number, max: number) {
@@ -68,8 +68,6 @@ const warmupSchema = z
     per_day: z.array(integer(1, 100_000_000)).min(1, 'needs at least one day'),
   })
   .strict();
-
-const section = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict().default({} as never);
 
 export const shapingSchema = section({
   max_connections_per_source: integer(1, 100_000).default(1000),

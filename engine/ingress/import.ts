@@ -1,11 +1,15 @@
 import type { CampaignInput, ImportResult, Store } from '../../storage/store.js';
 import { readRecipientCsv } from './csv.js';
+import { IngressError } from './errors.js';
+import { checkMessageOptions } from './message.js';
 
 /**
  * Streams a CSV into a new campaign. The campaign stays `importing` (never claimed) until the last
  * row is stored; any failure removes it whole, so a bad file leaves nothing half-stored.
  */
 export async function importCampaignCsv(store: Store, campaign: CampaignInput, file: string, now = Date.now()): Promise<ImportResult> {
+  const problems = checkMessageOptions(campaign);
+  if (problems.length > 0) throw new IngressError('INPUT_INVALID', problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
   const id = store.beginImport(campaign, now);
   let duplicates = 0;
   try {

@@ -1,46 +1,104 @@
 import { randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { Campaign } from '../../storage/store.js';
+import type { DkimSigner } from '../dkim/sign.js';
+import type { Attachment, Campaign } from '../../storage/store.js';
+import type { MessageDecorator } from './decorate.js';
 import { compileTemplate, escapeHtml, flattenHeaderValue, isStatic, renderTemplate, type Template } from './template.js';
+import { textFromHtmlTemplate } from './text.js';
 
-/** A campaign's templates, compiled once. */
+/** What every message of the engine shares: built once from the config and passed in. */
+export interface RenderDeps {
+  signer: DkimSigner;
+  /** Tracking links, open pixel and unsubscribe URLs; null when no [tracking] base URL is configured. */
+  decorator: MessageDecorator | null;
+  /** Empty: no X-Mailer header. */
+  xMailer: string;
+  /** SenderId field of Feedback-ID; empty: no Feedback-ID header. */
+  feedbackId: string;
+}
+
+/** A campaign's templates and fixed parts, compiled once. */
 export interface CompiledCampaign {
   campaign: Campaign;
   subject: Template;
   html: Template | null;
+  /** The campaign's text, or one generated from its HTML. */
   text: Template | null;
-  /** True when no part has a merge tag: every recipient gets the same bytes, so RCPTs can share a transaction. */
+  /**
+   * True when every recipient gets the same bytes (no merge tag, no per-recipient unsubscribe link),
+   * so recipients can share one transaction.
+   */
   identical: boolean;
-  /** Domain of the From address, used for Message-ID. */
+  /** Domain of the From address (ASCII), for Message-ID and the DKIM key. */
   fromDomain: string;
+  attachments: Attachment[];
+  /** Header fields that are the same in every message of the campaign. */
+  headers: Record<string, string>;
 }
 
-export function compileCampaign(campaign: Campaign): CompiledCampaign {
+export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps): CompiledCampaign {
   const subject = compileTemplate(campaign.subject);
   const html = campaign.html === null ? null : compileTemplate(campaign.html);
-  const text = campaign.text === null ? null : compileTemplate(campaign.text);
-  const identical = [subject, html, text].every((t) => t === null || isStatic(t));
-  const fromDomain = /@([^>\s]+)>?\s*$/.exec(campaign.from)?.[1]?.toLowerCase() ?? 'localhost';
-  return { campaign, subject, html, text, identical, fromDomain };
+  const textSource = campaign.text ?? (campaign.html === null ? null : textFromHtmlTemplate(campaign.html));
+  const text = textSource === null ? null : compileTemplate(textSource);
+  const fromDomain = domainToASCII(/@([^>\s]+)>?\s*$/.exec(campaign.from)?.[1] ?? '') || 'localhost';
+  const identical = [subject, html, text].every((t) => t === null || isStatic(t)) && deps.decorator === null;
+  return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps) };
+}
+
+function fixedHeaders(c: Campaign, deps: RenderDeps): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [name, value] of Object.entries(c.headers ?? {})) h[name] = flattenHeaderValue(value);
+  // Gmail's format: CampaignId:CustomerId:Other:SenderId, the last one stable for the sender.
+  if (deps.feedbackId) h['Feedback-ID'] = `${c.id}:${c.pool}:campaign:${deps.feedbackId}`;
+  if (deps.xMailer) h['X-Mailer'] = deps.xMailer;
+  return h;
 }
 
 export interface RenderInput {
+  /** Recipient id: tracking tokens and unsubscribe links name it. */
+  id: number;
   email: string;
   attrs: Readonly<Record<string, string>>;
 }
 
-/** Builds the RFC 5322 message for one recipient (or, for an identical campaign, for all of them). */
-export async function renderMessage(c: CompiledCampaign, r: RenderInput, onMissing?: (key: string) => void): Promise<Buffer> {
+/**
+ * Builds and DKIM-signs the RFC 5322 message for one recipient (or, for an identical campaign, for
+ * all of them). Values from recipient data reach headers only through flattenHeaderValue and
+ * nodemailer's encoder, so a CR or LF in a CSV field can never start a header of its own.
+ */
+export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: RenderDeps, onMissing?: (key: string) => void): Promise<Buffer> {
   const vars = { ...r.attrs, email: r.email };
+  const ctx = { campaignId: c.campaign.id, recipientId: r.id, email: r.email };
+  const decorator = c.identical ? null : deps.decorator;
+  let html = c.html ? renderTemplate(c.html, vars, { escape: escapeHtml, onMissing }) : undefined;
+  if (html !== undefined && decorator && c.campaign.tracking) html = decorator.html(html, ctx);
+  const headers: Record<string, string> = { ...c.headers };
+  if (c.identical) headers.To = 'undisclosed-recipients:;';
+  if (decorator) Object.assign(headers, unsubscribeHeaders(decorator, ctx));
+  const encoding = c.campaign.transferEncoding ?? 'auto';
   const composer = new MailComposer({
     from: c.campaign.from,
     to: c.identical ? undefined : r.email,
+    replyTo: c.campaign.replyTo ?? undefined,
     subject: flattenHeaderValue(renderTemplate(c.subject, vars, { onMissing })),
-    html: c.html ? renderTemplate(c.html, vars, { escape: escapeHtml, onMissing }) : undefined,
+    html,
     text: c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined,
+    attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, cid: a.cid ?? undefined })),
     messageId: `<${randomUUID()}@${c.fromDomain}>`,
     date: new Date(),
-    headers: c.identical ? { To: 'undisclosed-recipients:;' } : undefined,
+    headers,
+    // nodemailer picks 7bit whenever the text allows it unless a transfer encoding is forced.
+    encoding: encoding === 'auto' ? undefined : encoding,
   });
-  return composer.compile().build();
+  const message = await composer.compile().build();
+  return deps.signer.sign(message, c.fromDomain);
+}
+
+function unsubscribeHeaders(decorator: MessageDecorator, ctx: { campaignId: number; recipientId: number; email: string }): Record<string, string> {
+  const targets = decorator.unsubscribe(ctx);
+  const list = [`<${targets.url}>`, ...(targets.mailto ? [`<mailto:${targets.mailto}>`] : [])];
+  // RFC 8058: the https URI takes a POST of exactly this body, so receivers can unsubscribe in one click.
+  return { 'List-Unsubscribe': list.join(', '), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }

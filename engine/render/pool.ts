@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { Campaign } from '../../storage/store.js';
 import type { RenderInput } from './message.js';
-import type { Rendered, Renderer } from './renderer.js';
-import type { RenderReply, RenderTask } from './worker.js';
+import type { CampaignSource, Rendered, Renderer } from './renderer.js';
+import type { RenderReply, RenderTask, WorkerSetup } from './worker.js';
 
 export interface PoolOptions {
+  /** DKIM keys (PEM text) and fixed headers: every worker builds its signer from these once. */
+  setup: WorkerSetup;
   /** Worker threads; default: the cores this process may use. */
   threads?: number;
   /** The worker module; default: worker.ts beside this file (worker.js in the build). Tests swap it. */
@@ -37,10 +38,11 @@ export function defaultWorkerFile(): string {
 export class PiscinaRenderer implements Renderer {
   private readonly pool: Piscina<RenderTask, RenderReply>;
 
-  constructor(o: PoolOptions = {}) {
+  constructor(o: PoolOptions) {
     const threads = o.threads ?? availableParallelism();
     this.pool = new Piscina({
       filename: o.filename ?? defaultWorkerFile(),
+      workerData: o.setup,
       minThreads: threads,
       maxThreads: threads,
       // Workers are kept for the life of the engine: their compiled campaigns (and keys) are the point.
@@ -52,10 +54,11 @@ export class PiscinaRenderer implements Renderer {
     return this.pool.options.maxThreads;
   }
 
-  async render(campaign: Campaign, recipient: RenderInput): Promise<Rendered> {
-    let reply = await this.run({ campaignId: campaign.id, campaign: null, recipient });
-    if (reply.kind === 'unknown-campaign') reply = await this.run({ campaignId: campaign.id, campaign, recipient });
-    if (reply.kind === 'unknown-campaign') throw new RenderError(`worker did not accept campaign ${campaign.id}`);
+  async render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
+    const campaignId = source.campaign.id;
+    let reply = await this.run({ campaignId, source: null, recipient });
+    if (reply.kind === 'unknown-campaign') reply = await this.run({ campaignId, source, recipient });
+    if (reply.kind === 'unknown-campaign') throw new RenderError(`worker did not accept campaign ${campaignId}`);
     const m = reply.message;
     return { message: Buffer.from(m.buffer, m.byteOffset, m.byteLength), missing: reply.missing };
   }

@@ -1,28 +1,41 @@
 /**
- * The render worker (a piscina task function): builds one message per task. Each worker keeps the
- * campaigns it has compiled; the main thread sends a campaign's row only when a worker asks for it.
+ * The render worker (a piscina task function): builds and signs one message per task. Each worker
+ * parses the DKIM keys once (from workerData) and keeps the campaigns it has compiled; the main
+ * thread sends a campaign's row only when a worker asks for it.
  */
 import { Piscina } from 'piscina';
-import type { Campaign } from '../../storage/store.js';
-import type { RenderInput } from './message.js';
-import { CompiledCache, renderCollecting } from './renderer.js';
+import { workerData } from 'node:worker_threads';
+import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
+import type { RenderDeps, RenderInput } from './message.js';
+import { CompiledCache, renderCollecting, type CampaignSource } from './renderer.js';
+
+/** Plain data, cloned into every worker: what RenderDeps is built from there. */
+export interface WorkerSetup {
+  dkim: KeySpec[];
+  xMailer: string;
+  feedbackId: string;
+}
 
 export interface RenderTask {
   campaignId: number;
   /** Present on the first task for a campaign a worker did not know, absent otherwise. */
-  campaign: Campaign | null;
+  source: CampaignSource | null;
   recipient: RenderInput;
 }
 
 export type RenderReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
 
-// One cache per worker thread: the module is loaded once per thread, and this is its whole state.
-const cache = new CompiledCache();
+// The state of this worker thread, built once when piscina loads the module in it.
+const setup = workerData as WorkerSetup;
+// No decorator: tracking decorators hold functions, which cannot cross threads (createRenderer keeps
+// such engines in-process).
+const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: null, xMailer: setup.xMailer, feedbackId: setup.feedbackId };
+const cache = new CompiledCache(deps);
 
 export default async function renderTask(task: RenderTask): Promise<RenderReply> {
-  const c = cache.get(task.campaignId) ?? (task.campaign ? cache.add(task.campaign) : null);
+  const c = cache.get(task.campaignId) ?? (task.source ? cache.add(task.source) : null);
   if (!c) return { kind: 'unknown-campaign' };
-  const { message, missing } = await renderCollecting(c, task.recipient);
+  const { message, missing } = await renderCollecting(c, task.recipient, deps);
   // Moved, not copied, back to the main thread. A small Buffer may be a slice of Node's shared pool,
   // which must not be transferred: copy those into their own memory first.
   const own = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength ? message : new Uint8Array(message);

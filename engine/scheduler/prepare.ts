@@ -3,8 +3,9 @@ import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
-import type { CompiledCampaign } from '../render/message.js';
-import { CompiledCache, type Rendered, type Renderer } from '../render/renderer.js';
+import { verpAddress, type VerpOptions } from '../bounce/verp.js';
+import { compileCampaign, type CompiledCampaign, type RenderDeps } from '../render/message.js';
+import type { CampaignSource, Rendered, Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
@@ -26,10 +27,14 @@ export interface PrepareDeps {
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
+  /** For this thread's compile of a campaign: whether its messages are identical, and its fixed parts. */
+  render: RenderDeps;
   /** Builds the messages (in worker threads, or in this one). */
   renderer: Renderer;
   /** Bounds the rendered messages held between render and outcome. */
   budget: RenderBudget;
+  /** Envelope senders are VERP addresses on the bounce domain when set; else the campaign's MAIL FROM. */
+  verp: VerpOptions | null;
 }
 
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
@@ -40,8 +45,7 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  // Compiled here only to know each campaign's shape (identical or personalized); rendering is the renderer's.
-  private readonly compiled = new CompiledCache();
+  private readonly compiled = new Map<number, { compiled: CompiledCampaign; source: CampaignSource }>();
 
   constructor(private readonly deps: PrepareDeps) {}
 
@@ -65,14 +69,14 @@ export class Preparer {
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      let c: CompiledCampaign;
+      let campaign: { compiled: CompiledCampaign; source: CampaignSource };
       try {
-        c = this.campaign(campaignId);
+        campaign = this.campaign(campaignId);
       } catch (err) {
         for (const r of group) this.deps.release(r, err as Error);
         continue;
       }
-      await this.routeCampaign(route, site, c, group);
+      await this.routeCampaign(route, site, campaign.compiled, campaign.source, group);
     }
   }
 
@@ -81,39 +85,45 @@ export class Preparer {
    * must never wait on messages of its own group that sit rendered but unsent. A failed render
    * returns only that job's recipients to the queue.
    */
-  private async routeCampaign(route: Route, site: ShapedSite, c: CompiledCampaign, group: ClaimedRecipient[]): Promise<void> {
+  private async routeCampaign(route: Route, site: ShapedSite, c: CompiledCampaign, source: CampaignSource, group: ClaimedRecipient[]): Promise<void> {
     const bySource = new Map<Source | null, ClaimedRecipient[]>();
     for (const r of group) {
-      const source = this.chooseSource(c.campaign.pool, site, r);
-      if (source === 'blocked') {
+      const from = this.chooseSource(c.campaign.pool, site, r);
+      if (from === 'blocked') {
         this.deps.postpone(r, this.deps.warmup.reopensAt());
         continue;
       }
-      const list = bySource.get(source);
+      const list = bySource.get(from);
       if (list) list.push(r);
-      else bySource.set(source, [r]);
+      else bySource.set(from, [r]);
     }
+    const { verp } = this.deps;
     const sends: Promise<void>[] = [];
-    for (const [source, rs] of bySource) {
-      const perJob = c.identical ? chunk(rs, site.limits.maxRecipientsPerTransaction) : rs.map((r) => [r]);
-      for (const recipients of perJob) sends.push(this.renderAndEnqueue(c, recipients, (job) => this.deps.enqueue(source, site, route, job)));
+    for (const [from, rs] of bySource) {
+      const enqueue = (job: Job) => this.deps.enqueue(from, site, route, job);
+      // A VERP envelope names one recipient, so even identical messages go one transaction each.
+      if (c.identical && !verp) {
+        for (const recipients of chunk(rs, site.limits.maxRecipientsPerTransaction)) sends.push(this.renderAndEnqueue(source, recipients, c.campaign.mailFrom, enqueue));
+      } else {
+        for (const r of rs) sends.push(this.renderAndEnqueue(source, [r], verp ? verpAddress(r.id, verp) : c.campaign.mailFrom, enqueue));
+      }
     }
     await Promise.all(sends);
   }
 
-  private async renderAndEnqueue(c: CompiledCampaign, recipients: ClaimedRecipient[], enqueue: (job: Job) => void): Promise<void> {
+  private async renderAndEnqueue(source: CampaignSource, recipients: ClaimedRecipient[], mailFrom: string, enqueue: (job: Job) => void): Promise<void> {
     // Closed budget: the engine is stopping; the recipients stay claimed and the drain returns them.
     if (!(await this.deps.budget.acquire(recipients.map((r) => r.id)))) return;
     const first = recipients[0]!;
     let rendered: Rendered;
     try {
-      rendered = await this.deps.renderer.render(c.campaign, { email: first.email, attrs: first.attrs });
+      rendered = await this.deps.renderer.render(source, { id: first.id, email: first.email, attrs: first.attrs });
     } catch (err) {
       for (const r of recipients) this.deps.release(r, err as Error);
       return;
     }
-    for (const key of rendered.missing) this.deps.onMissingTag?.(c.campaign.id, key);
-    enqueue({ mailFrom: c.campaign.mailFrom, recipients, message: rendered.message });
+    for (const key of rendered.missing) this.deps.onMissingTag?.(source.campaign.id, key);
+    enqueue({ mailFrom, recipients, message: rendered.message });
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */
@@ -128,12 +138,16 @@ export class Preparer {
     return source;
   }
 
-  private campaign(id: number): CompiledCampaign {
-    const c = this.compiled.get(id);
-    if (c) return c;
-    const campaign: Campaign | null = this.deps.store.getCampaign(id);
-    if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-    return this.compiled.add(campaign);
+  private campaign(id: number): { compiled: CompiledCampaign; source: CampaignSource } {
+    let c = this.compiled.get(id);
+    if (!c) {
+      const campaign: Campaign | null = this.deps.store.getCampaign(id);
+      if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
+      const source = { campaign, attachments: this.deps.store.campaignAttachments(id) };
+      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render), source };
+      this.compiled.set(id, c);
+    }
+    return c;
   }
 }
 

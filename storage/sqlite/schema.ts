@@ -113,4 +113,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, source_ip, site)
   );
   `,
+  `
+  -- Message options beyond the templates (reply-to, extra headers, transfer encoding) as JSON, and
+  -- attachments, stored once per campaign and read once per campaign by the renderer.
+  ALTER TABLE campaigns ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+  CREATE TABLE campaign_attachments (
+    campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    filename     TEXT    NOT NULL,
+    content_type TEXT    NOT NULL,
+    cid          TEXT,
+    content      BLOB    NOT NULL,
+    PRIMARY KEY (campaign_id, position)
+  );
+  `,
 ];

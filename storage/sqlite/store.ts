@@ -3,6 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  Attachment,
+  RecipientRow,
+  CampaignMessageOptions,
   AttemptRecord,
   Campaign,
   CampaignInput,
@@ -34,6 +37,7 @@ interface CampaignRow {
   html: string | null;
   text: string | null;
   pool: string;
+  options: string;
   status: CampaignStatus;
   created_at: number;
 }
@@ -95,8 +99,8 @@ class SqliteStore implements Store {
   constructor(private readonly db: Database.Database) {
     this.stmt = {
       insertCampaign: db.prepare(
-        `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, status, created_at)
-         VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, 'importing', @now)`,
+        `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)
+         VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, @options, 'importing', @now)`,
       ),
       insertRecipient: db.prepare(
         `INSERT OR IGNORE INTO recipients (campaign_id, email, domain, attrs, status, queued_at, next_attempt_at, updated_at)
@@ -132,8 +136,26 @@ class SqliteStore implements Store {
   }
 
   beginImport(c: CampaignInput, now: number): number {
-    const info = this.stmt.insertCampaign.run({ ...c, now });
-    return Number(info.lastInsertRowid);
+    return this.db.transaction(() => {
+      const { name, from, mailFrom, subject, html, text, pool } = c;
+      const options = JSON.stringify({ replyTo: c.replyTo ?? null, headers: c.headers ?? {}, transferEncoding: c.transferEncoding ?? 'auto', tracking: c.tracking ?? false });
+      const id = Number(this.stmt.insertCampaign.run({ name, from, mailFrom, subject, html, text, pool, options, now }).lastInsertRowid);
+      const insert = this.db.prepare(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
+      (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
+      return id;
+    })();
+  }
+
+  getRecipient(id: number): RecipientRow | null {
+    const row = this.db.prepare(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
+    return row ?? null;
+  }
+
+  campaignAttachments(campaignId: number): Attachment[] {
+    const rows = this.db
+      .prepare(`SELECT filename, content_type, cid, content FROM campaign_attachments WHERE campaign_id = ? ORDER BY position`)
+      .all(campaignId) as { filename: string; content_type: string; cid: string | null; content: Buffer }[];
+    return rows.map((r) => ({ filename: r.filename, contentType: r.content_type, cid: r.cid, content: r.content }));
   }
 
   addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number) {
@@ -334,6 +356,7 @@ function toCampaign(r: CampaignRow): Campaign {
     html: r.html,
     text: r.text,
     pool: r.pool,
+    ...(JSON.parse(r.options) as CampaignMessageOptions),
     status: r.status,
     createdAt: r.created_at,
   };

@@ -23,6 +23,8 @@ export interface ConfigOptions {
   retry?: string[];
   maxAge?: string;
   extraDelivery?: string;
+  /** Appended as is: further tables ([[dkim]], [bounce], …). */
+  extraToml?: string;
 }
 
 /** A config pointing the engine at the test world: its DNS server, its SMTP port, 127.0.1.x sources. */
@@ -51,6 +53,7 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     'jitter = 0',
     '[log]',
     'level = "warn"',
+    o.extraToml ?? '',
   ].join('\n');
   const path = join(dir, 'mxpress.toml');
   writeFileSync(path, `${toml}\n`);

@@ -297,3 +297,31 @@ test('findLine: quoted headers, dotted keys, multi-line strings', () => {
   assert.equal(findLine(text, ['retry', 'x']), 7, 'lines inside a multi-line string are not keys');
   assert.equal(findLine(text, ['log', 'level']), undefined);
 });
+
+test('[[dkim]], [bounce], [message]: keys read relative to the config file, bad ones named with their line', async () => {
+  const { generateDkimKey } = await import('../../engine/dkim/keys.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mxpress-config-'));
+  writeFileSync(join(dir, 'rsa.pem'), generateDkimKey('rsa-sha256').privateKeyPem);
+  writeFileSync(join(dir, 'ed.pem'), generateDkimKey('ed25519-sha256').privateKeyPem);
+  const file = join(dir, 'mxpress.toml');
+  const dkim = (key: string, algorithm = 'rsa-sha256', selector = 's1') => `[[dkim]]\ndomain = "Sender.Test"\nselector = "${selector}"\nalgorithm = "${algorithm}"\nprivate_key = "${key}"\n`;
+  writeFileSync(file, `${dkim('rsa.pem')}${dkim('ed.pem', 'ed25519-sha256', 'e1')}[bounce]\ndomain = "bounces.sender.test"\n[message]\nx_mailer = ""\n`);
+  const c = loadConfig(file, {});
+  assert.deepEqual(c.message.dkim.map((k) => [k.domain, k.selector, k.algorithm, k.keyFile]), [
+    ['sender.test', 's1', 'rsa-sha256', join(dir, 'rsa.pem')],
+    ['sender.test', 'e1', 'ed25519-sha256', join(dir, 'ed.pem')],
+  ]);
+  assert.equal(c.message.bounceDomain, 'bounces.sender.test');
+  assert.equal(c.message.xMailer, '');
+  assert.equal(c.message.feedbackId, 'mxpress');
+  assert.deepEqual(defaultConfig().message, { dkim: [], bounceDomain: null, xMailer: 'mxpress', feedbackId: 'mxpress' });
+
+  fails(`${dkim('missing.pem')}`, { key: 'dkim[0].private_key', line: 5, message: /cannot read .*missing\.pem: ENOENT/ });
+  fails(dkim(join(dir, 'ed.pem')), { key: 'dkim[0].private_key', line: 5, message: /ed25519 key, but algorithm is "rsa-sha256"/ });
+  fails(dkim(join(dir, 'rsa.pem'), 'rsa-sha1'), { key: 'dkim[0].algorithm', line: 4, message: /"rsa-sha256", "ed25519-sha256"/ });
+  fails(`${dkim(join(dir, 'rsa.pem'))}${dkim(join(dir, 'rsa.pem'))}`, { key: 'dkim[1].selector', line: 8, message: /already an earlier/ });
+  fails('[[dkim]]\ndomain = "localhost"\nselector = "s1"\nprivate_key = "k.pem"\n', { key: 'dkim[0].domain', line: 2 });
+  fails('[bounce]\ndomain = "bounces"\n', { key: 'bounce.domain', line: 2 });
+  fails('[message]\nfeedback_id = "a:b"\n', { key: 'message.feedback_id', line: 2 });
+  fails('[message]\nx_mailer = "bad\\r\\nInjected: yes"\n', { key: 'message.x_mailer', line: 2 });
+});

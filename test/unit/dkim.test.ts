@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { test } from 'node:test';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { dkimDnsRecord, generateDkimKey, parseDkimKey, signerFromKeys, zoneLine } from '../../engine/dkim/keys.js';
+import { SIGNED_FIELDS, type DkimAlgorithm } from '../../engine/dkim/sign.js';
+
+const rsa = generateDkimKey('rsa-sha256');
+const ed = generateDkimKey('ed25519-sha256');
+const specs = [
+  { domain: 'sender.test', selector: 'r1', algorithm: 'rsa-sha256' as DkimAlgorithm, privateKeyPem: rsa.privateKeyPem },
+  { domain: 'sender.test', selector: 'e1', algorithm: 'ed25519-sha256' as DkimAlgorithm, privateKeyPem: ed.privateKeyPem },
+];
+const records = new Map([
+  [dkimDnsRecord('sender.test', 'r1', 'rsa-sha256', rsa.publicKey).name, dkimDnsRecord('sender.test', 'r1', 'rsa-sha256', rsa.publicKey).value],
+  [dkimDnsRecord('sender.test', 'e1', 'ed25519-sha256', ed.publicKey).name, dkimDnsRecord('sender.test', 'e1', 'ed25519-sha256', ed.publicKey).value],
+]);
+const resolver = async (name: string) => {
+  const v = records.get(name);
+  if (!v) throw Object.assign(new Error('no record'), { code: 'ENOTFOUND' });
+  return [[v]];
+};
+
+const message = Buffer.from(
+  [
+    'From: News <news@sender.test>',
+    'To: ann@example.test',
+    'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=',
+    'Date: Mon, 23 Nov 2026 03:00:00 +0000',
+    'Message-ID: <1@sender.test>',
+    'List-Unsubscribe: <https://t.sender.test/u/x>',
+    'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Hello   there  ',
+    '',
+    '',
+  ].join('\r\n'),
+);
+const signTime = new Date('2026-11-23T03:00:00Z');
+
+test('signatures are byte-identical to mailauth dkimSign (same canonicalization), RSA and Ed25519', async () => {
+  const signed = signerFromKeys(specs).sign(message, 'sender.test', signTime);
+  const ours = signed.subarray(0, signed.length - message.length).toString();
+  const theirs = await dkimSign(message, {
+    signTime,
+    headerList: SIGNED_FIELDS,
+    signatureData: specs.map((s) => ({ signingDomain: s.domain, selector: s.selector, privateKey: s.privateKeyPem, algorithm: s.algorithm, canonicalization: 'relaxed/relaxed' })),
+  } as unknown as Parameters<typeof dkimSign>[1]);
+  assert.deepEqual(theirs.errors, []);
+  assert.equal(ours, theirs.signatures);
+  assert.match(ours, /h=[^;]*List-Unsubscribe-Post/);
+});
+
+test('both signatures verify with mailauth dkimVerify; a changed body or header does not', async () => {
+  const signed = signerFromKeys(specs).sign(message, 'sender.test');
+  const ok = await dkimVerify(signed, { resolver } as Parameters<typeof dkimVerify>[1]);
+  assert.deepEqual(
+    ok.results.map((r) => `${r.selector}:${r.status.result}`).sort(),
+    ['e1:pass', 'r1:pass'],
+  );
+  for (const [from, to] of [['Hello', 'Hallo'], ['Message-ID: <1@', 'Message-ID: <2@']] as const) {
+    const bad = await dkimVerify(Buffer.from(signed.toString().replace(from, to)), { resolver } as Parameters<typeof dkimVerify>[1]);
+    assert.equal(bad.results.length, 2);
+    assert.ok(bad.results.every((r) => r.status.result !== 'pass'), `${from} → ${to}`);
+  }
+});
+
+test('keys of the From domain, else of its nearest parent; none: unsigned', () => {
+  const signer = signerFromKeys(specs);
+  assert.equal(signer.keysFor('sender.test').length, 2);
+  assert.equal(signer.keysFor('News.Sender.Test').length, 2);
+  assert.equal(signer.keysFor('other.test').length, 0);
+  assert.equal(signer.keysFor('test').length, 0);
+  assert.equal(signer.sign(message, 'other.test'), message);
+});
+
+test('parseDkimKey: refuses garbage, a key of the other type, and short RSA keys', () => {
+  const small = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const cases: { name: string; pem: string; algorithm: DkimAlgorithm; want: RegExp | true }[] = [
+    { name: 'rsa ok', pem: rsa.privateKeyPem, algorithm: 'rsa-sha256', want: true },
+    { name: 'ed ok', pem: ed.privateKeyPem, algorithm: 'ed25519-sha256', want: true },
+    { name: 'garbage', pem: 'hello', algorithm: 'rsa-sha256', want: /not a PEM private key/ },
+    { name: 'ed as rsa', pem: ed.privateKeyPem, algorithm: 'rsa-sha256', want: /ed25519 key, but algorithm is "rsa-sha256"/ },
+    { name: 'rsa as ed', pem: rsa.privateKeyPem, algorithm: 'ed25519-sha256', want: /rsa key/ },
+    { name: '512 bits', pem: small, algorithm: 'rsa-sha256', want: /512 bits/ },
+  ];
+  for (const c of cases) {
+    const got = parseDkimKey(c.pem, c.algorithm);
+    if (c.want === true) assert.ok(got.ok, c.name);
+    else assert.ok(!got.ok && c.want.test(got.reason), `${c.name}: ${JSON.stringify(got)}`);
+  }
+});
+
+test('DNS records: RSA p= is SPKI, Ed25519 p= the bare 32-byte key; zone lines split at 255', () => {
+  const r = dkimDnsRecord('sender.test', 'r1', 'rsa-sha256', rsa.publicKey);
+  assert.equal(r.name, 'r1._domainkey.sender.test');
+  assert.match(r.value, /^v=DKIM1; k=rsa; p=MII/);
+  const e = dkimDnsRecord('sender.test', 'e1', 'ed25519-sha256', ed.publicKey);
+  assert.equal(Buffer.from(e.value.split('p=')[1]!, 'base64').length, 32);
+  const line = zoneLine(r);
+  assert.ok(line.match(/"[^"]*"/g)!.every((s) => s.length - 2 <= 255));
+  assert.equal(line.match(/"([^"]*)"/g)!.map((s) => s.slice(1, -1)).join(''), r.value);
+});
