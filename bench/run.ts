@@ -81,6 +81,7 @@ function table(rows: Row[], world: BenchWorld, quick: boolean): string {
         seconds: fmt(x.seconds, 1),
         rate: `${fmt(x.perSecond)} ${unit}`,
         'peak RSS MB': fmt(x.peakRssMb),
+        'start RSS MB': x.startRssMb ? fmt(x.startRssMb) : '',
         'msg bytes': x.messageBytes === null ? '' : fmt(x.messageBytes),
         'vs Postfix d-o': pf && r.id !== 'W4' ? `${(x.perSecond / pf.deliveryOnly.perSecond).toFixed(2)}×` : '',
         'vs Postfix e2e': pf && r.id !== 'W4' ? `${(x.perSecond / pf.endToEnd.perSecond).toFixed(2)}×` : '',
@@ -104,10 +105,25 @@ function table(rows: Row[], world: BenchWorld, quick: boolean): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'node-sink': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      profile: { type: 'boolean' },
+      'node-sink': { type: 'boolean' },
+      // Overrides of the sizes (e.g. a shorter full run on a busy machine); the table says what ran.
+      deliver: { type: 'string' },
+      rows: { type: 'string' },
+      big: { type: 'string' },
+      postfix: { type: 'string' },
+    },
+  });
   const quick = values.quick ?? false;
   const only = values.only ? new Set(values.only.split(',')) : null;
-  const sizes = quick ? QUICK : FULL;
+  const base = quick ? QUICK : FULL;
+  const size = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+  const sizes: Sizes = { deliver: size(values.deliver, base.deliver), importRows: size(values.rows, base.importRows), big: size(values.big, base.big), postfix: size(values.postfix, base.postfix) };
+  for (const [k, v] of Object.entries(sizes)) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: must be a whole number ≥ 1`);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;

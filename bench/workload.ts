@@ -38,6 +38,8 @@ export interface WorkloadResult {
   perSecond: number;
   importSeconds: number;
   peakRssMb: number;
+  /** RSS after the engine's workers started and before the first claim: the engine's fixed cost. */
+  startRssMb: number;
   messageBytes: number | null;
   threads: number;
   notDelivered: Record<string, number>;
@@ -99,13 +101,14 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const t0 = performance.now();
     const imported = await importCampaignCsv(store, benchCampaign(spec.kb), csv);
     const importSeconds = (performance.now() - t0) / 1000;
-    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {} };
+    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0 };
     if (spec.kind === 'import') {
       store.close();
       return { ...base, count: imported.accepted, seconds: importSeconds, perSecond: imported.accepted / importSeconds, peakRssMb: peak() / 2 ** 20 };
     }
     const messageBytes = await sampleSize(config, store, imported.campaignId);
     const engine = createEngine(config, store, pino({ level: 'warn' }));
+    const startRssMb = process.memoryUsage.rss() / 2 ** 20;
     const t1 = performance.now();
     await engine.scheduler.run(untilQuiet(1000)).finally(() => engine.close());
     const seconds = (performance.now() - t1) / 1000;
@@ -115,7 +118,7 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const notDelivered: Record<string, number> = {};
     for (const c of summary.counts) if (c.status !== 'delivered') notDelivered[`${c.status}${c.category ? `/${c.category}` : ''}`] = c.count;
     store.close();
-    return { ...base, messageBytes, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
+    return { ...base, startRssMb, messageBytes, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
