@@ -181,6 +181,43 @@ export interface WarmupCount {
   count: number;
 }
 
+export type EngagementKind = 'open' | 'click' | 'unsubscribe';
+
+/** One tracking hit, from a verified token (admin/public). */
+export interface EngagementEvent {
+  kind: EngagementKind;
+  campaignId: number;
+  recipientId: number;
+  /** Only for clicks: the link followed. */
+  url?: string | null;
+  at: number;
+}
+
+export type EngagementOutcome =
+  /** No such recipient in that campaign (removed since the message was sent): nothing recorded. */
+  | { recorded: false }
+  /** `first`: the recipient's first event of this kind (a unique open, click or unsubscribe). */
+  | { recorded: true; first: boolean; email: string };
+
+export interface RecipientEngagement {
+  recipientId: number;
+  campaignId: number;
+  firstOpenAt: number | null;
+  opens: number;
+  firstClickAt: number | null;
+  clicks: number;
+  unsubscribedAt: number | null;
+}
+
+export interface EngagementSummary {
+  campaignId: number;
+  opens: number;
+  uniqueOpens: number;
+  clicks: number;
+  uniqueClicks: number;
+  unsubscribes: number;
+}
+
 export interface Store {
   /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
   beginImport(campaign: CampaignInput, now: number): number;
@@ -226,6 +263,15 @@ export interface Store {
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;
+
+  /**
+   * Records a tracking hit: an event row plus the recipient's first/total counts, in one transaction.
+   * An unsubscribe also suppresses the address (reason `unsubscribe`) and ends its live, unleased
+   * recipients in other campaigns as `suppressed`. The one entry point for engagement events.
+   */
+  recordEngagement(e: EngagementEvent): EngagementOutcome;
+  recipientEngagement(recipientId: number): RecipientEngagement | null;
+  engagementSummary(campaignId: number): EngagementSummary;
 
   close(): void;
 }

@@ -46,6 +46,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
   const config = readConfig(v.config);
   const log = makeLogger(config, !v.json);
   const campaign = campaignFromFlags(v);
+  if (campaign.tracking && !config.tracking.baseUrl) throw new CliError(EXIT.config, '--track: [tracking] base_url is not set in the config, so there is nothing to link to');
   const store = openStore(config);
   try {
     let progress: Progress | null = null;

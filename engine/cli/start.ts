@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
 import { EXIT } from './exit.js';
+import { startTrackingListener } from './tracking.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -11,9 +12,11 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   const config = readConfig(values.config);
   const log = makeLogger(config);
   const store = openStore(config);
+  let tracking: Awaited<ReturnType<typeof startTrackingListener>> = null;
   try {
     lockEngine(store, log);
     const engine = createEngine(config, store, log);
+    tracking = await startTrackingListener(config, store, log);
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
     out.write(
       `mxpress engine running (pid ${process.pid})\n` +
@@ -21,6 +24,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  database  ${config.storage.path}\n` +
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
+        `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
     let lastFinishCheck = 0;
@@ -36,6 +40,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
+    await tracking?.close();
     store.releaseEngineLock(process.pid);
     store.close();
   }

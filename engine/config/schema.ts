@@ -7,6 +7,7 @@ import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -39,6 +40,8 @@ export interface Config {
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -172,6 +175,7 @@ const shapeSchema = z
       max_rendered: integer(1, 1_000_000).default(1000),
     }),
     ...messageSchemas,
+    tracking: trackingSchema,
   })
   .strict();
 
@@ -257,6 +261,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     message,
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
+    tracking: toTracking(raw.tracking),
   };
 }
 

@@ -43,6 +43,8 @@ interface SmtpError extends Error {
 }
 
 /** The parts of nodemailer's connection we read that its typings do not declare. */
+const QUIT_WAIT_MS = 5000;
+
 interface ConnectionInternals {
   _socket?: TLSSocket;
   _destroyed?: boolean;
@@ -157,10 +159,25 @@ export class SmtpSession {
     });
   }
 
-  quit(): void {
+  /**
+   * QUIT, resolving once the connection is closed: the connection counts against its caps until the
+   * receiver has seen it go, or a new one could overlap it there. A receiver that does not close
+   * within QUIT_WAIT_MS is cut off.
+   */
+  quit(): Promise<void> {
+    const internals = this.conn as unknown as ConnectionInternals;
+    const closed = new Promise<void>((resolve) => {
+      if (internals._destroyed) return resolve();
+      const timer = setTimeout(() => this.conn.close(), QUIT_WAIT_MS);
+      this.conn.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     if (this.usable) this.conn.quit();
     else this.conn.close();
     this.broken = true;
+    return closed;
   }
 
   private afterError(err: SmtpError, rcpts: string[], durationMs: number, resolve: (r: TransactionResult) => void): void {

@@ -6,6 +6,7 @@
 import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
 import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
+import { trackingDecorator, type TrackingOptions } from '../tracking/decorator.js';
 import type { RenderDeps, RenderInput } from './message.js';
 import { CompiledCache, renderCollecting, type CampaignSource } from './renderer.js';
 
@@ -14,6 +15,8 @@ export interface WorkerSetup {
   dkim: KeySpec[];
   xMailer: string;
   feedbackId: string;
+  /** Tracking links and unsubscribe targets; null: none. */
+  tracking: TrackingOptions | null;
 }
 
 export interface RenderTask {
@@ -27,9 +30,9 @@ export type RenderReply = { kind: 'rendered'; message: Uint8Array; missing: stri
 
 // The state of this worker thread, built once when piscina loads the module in it.
 const setup = workerData as WorkerSetup;
-// No decorator: tracking decorators hold functions, which cannot cross threads (createRenderer keeps
-// such engines in-process).
-const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: null, xMailer: setup.xMailer, feedbackId: setup.feedbackId };
+// The key arrives as a Uint8Array (a Buffer does not survive the clone as a Buffer).
+const tracking = setup.tracking ? trackingDecorator({ ...setup.tracking, key: Buffer.from(setup.tracking.key) }) : null;
+const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tracking, xMailer: setup.xMailer, feedbackId: setup.feedbackId };
 const cache = new CompiledCache(deps);
 
 export default async function renderTask(task: RenderTask): Promise<RenderReply> {

@@ -7,7 +7,7 @@ import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { isThrottle } from '../shaping/backoff.js';
 import type { ShapedSite, ShapingConfig } from '../shaping/policy.js';
-import { EgressPath, pathKey, type Job } from './path.js';
+import { EgressPath, pathKey, type Job, type Lane } from './path.js';
 
 export type { Job } from './path.js';
 
@@ -29,6 +29,11 @@ export interface EgressDeps {
   report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
   /** Not an attempt: the recipient returns to the queue, due at `at`. */
   postpone: (r: ClaimedRecipient, at: number) => void;
+  /**
+   * Recipients of a path went back to the queue without an attempt (held back by its rate, or
+   * stopping): what was reserved for them against the source's warm-up cap is given back.
+   */
+  returned?: (sourceIp: string | null, siteKey: string, recipients: number) => void;
   log?: { info: (obj: object, msg: string) => void };
 }
 
@@ -46,7 +51,13 @@ export class Egress {
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
   /** Jobs taken by a session that waits for a message token. */
-  private readonly held = new Set<Job>();
+  private readonly held = new Map<Job, EgressPath>();
+  /**
+   * Who could not open a connection at the last pump because a cap was full: anyone (global cap),
+   * a source (its cap), or a path (its cap, with a lane of it waiting). A session that runs out of
+   * work then QUITs at once instead of idling, so the waiting one gets the slot.
+   */
+  private starved = { global: false, sources: new Set<string>(), paths: new Set<string>() };
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
 
@@ -66,14 +77,14 @@ export class Egress {
     const key = pathKey(source, site.key);
     let path = this.paths.get(key);
     if (!path) {
-      path = new EgressPath(key, source, route, site, now);
+      path = new EgressPath(key, source, site, now);
       this.paths.set(key, path);
     }
-    path.route = route;
+    const lane = path.lane(route);
     this.queuedRecipients += job.recipients.length;
-    const waiter = path.waiters.shift();
+    const waiter = lane.waiters.shift();
     if (waiter) return waiter(job);
-    path.queue.push(job);
+    lane.jobs.push(job);
     this.trim(path, now);
     this.pump();
   }
@@ -97,27 +108,38 @@ export class Egress {
   /** Wakes idle sessions so they QUIT now instead of after idle_timeout. */
   closeIdle(): void {
     for (const path of this.paths.values()) {
-      for (const w of path.waiters.splice(0)) w(null);
+      for (const lane of path.lanes.values()) for (const w of lane.waiters.splice(0)) w(null);
     }
   }
 
   /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
   takeQueued(): ClaimedRecipient[] {
     const out: ClaimedRecipient[] = [];
-    for (const path of this.paths.values()) for (const job of path.queue.splice(0)) out.push(...job.recipients);
-    for (const job of this.held) out.push(...job.recipients);
+    const give = (path: EgressPath, jobs: Iterable<Job>) => {
+      let n = 0;
+      for (const job of jobs) {
+        out.push(...job.recipients);
+        n += job.recipients.length;
+      }
+      if (n > 0) this.deps.returned?.(path.sourceIp, path.site.key, n);
+    };
+    for (const path of this.paths.values()) for (const lane of path.lanes.values()) give(path, lane.jobs.splice(0));
+    for (const [job, path] of this.held) give(path, [job]);
     this.held.clear();
     this.queuedRecipients -= out.length;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
+    // Else a later wake-up earlier than the cancelled one would never be scheduled.
+    this.wakeAt = Infinity;
     this.notifyIdle();
     return out;
   }
 
   private pump(): void {
     const now = this.deps.now();
+    this.starved = { global: false, sources: new Set(), paths: new Set() };
     for (const path of this.paths.values()) {
-      if (path.disposable(now)) {
+      if (path.disposable(this.deps.shaping.backoff, now)) {
         this.paths.delete(path.key);
         continue;
       }
@@ -128,22 +150,29 @@ export class Egress {
   /** Opens connections for one path while its queue and every cap allow; false at the global cap. */
   private pumpPath(path: EgressPath, now: number): boolean {
     const max = path.limits(this.deps.shaping.backoff, now).maxConnections;
-    while (path.queue.length > 0 && path.sessions < max) {
-      if (path.sessions > 0 && path.queue.length <= path.sessions) break;
+    while (path.sessions < max) {
+      const lane = path.laneToOpen();
+      if (!lane) break;
       if (this.connections >= this.deps.maxConnections) {
         // At the global cap, an idle session elsewhere gives its slot up (it QUITs, then pumps again).
-        this.quitOneIdle(path);
+        this.starved.global = true;
+        this.quitOneIdle(path, () => true);
         return false;
       }
       const ip = path.sourceIp;
-      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) break;
+      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) {
+        this.starved.sources.add(ip);
+        this.quitOneIdle(path, (other) => other.sourceIp === ip);
+        break;
+      }
       const wait = path.connects.take(now, path.site.limits.maxConnectionRate);
       if (wait > 0) {
         this.wakeIn(wait, now);
         break;
       }
-      void this.runConnection(path);
+      void this.runConnection(path, lane);
     }
+    if (path.sessions >= max && path.laneToOpen()?.sessions === 0) this.starved.paths.add(path.key);
     if (path.inBackoff(now)) this.wakeIn(path.backoff.until! - now, now);
     return true;
   }
@@ -163,11 +192,13 @@ export class Egress {
     this.wakeTimer.unref();
   }
 
-  private quitOneIdle(except: EgressPath): void {
+  private quitOneIdle(except: EgressPath, which: (other: EgressPath) => boolean): void {
     for (const other of this.paths.values()) {
-      if (other === except) continue;
-      const waiter = other.waiters.shift();
-      if (waiter) return waiter(null);
+      if (other === except || !which(other)) continue;
+      for (const lane of other.lanes.values()) {
+        const waiter = lane.waiters.shift();
+        if (waiter) return waiter(null);
+      }
     }
   }
 
@@ -175,35 +206,37 @@ export class Egress {
     if (ip !== null) this.perSource.set(ip, (this.perSource.get(ip) ?? 0) + delta);
   }
 
-  private async runConnection(path: EgressPath): Promise<void> {
+  private async runConnection(path: EgressPath, lane: Lane): Promise<void> {
     path.sessions++;
+    lane.sessions++;
     this.connections++;
     this.countSource(path.sourceIp, 1);
     try {
-      const open = await openSession(path.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
+      const open = await openSession(lane.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
         ...this.deps.session,
         source: path.source,
       });
-      if (!open.ok) return this.failPath(path, open.result, open.mxHost);
-      await this.carry(path, open.session);
+      if (!open.ok) return this.failLane(path, lane, open.result, open.mxHost);
+      await this.carry(path, lane, open.session);
     } finally {
       path.sessions--;
+      lane.sessions--;
       this.connections--;
       this.countSource(path.sourceIp, -1);
       this.pump();
     }
   }
 
-  private async carry(path: EgressPath, session: SmtpSession): Promise<void> {
+  private async carry(path: EgressPath, lane: Lane, session: SmtpSession): Promise<void> {
     const limits = path.site.limits;
     for (;;) {
-      const job = path.queue.shift() ?? (await this.nextJob(path, limits.idleTimeoutMs));
+      const job = lane.jobs.shift() ?? (this.slotWanted(path) ? null : await this.nextJob(lane, limits.idleTimeoutMs));
       if (!job) break;
       const admitted = session.usable ? await this.admit(path, job) : 'back';
       if (admitted === 'gone') break;
       if (admitted === 'back' || !session.usable) {
         // Closed while idle, or the path slowed down: not an attempt; the job goes back to the queue.
-        path.queue.unshift(job);
+        lane.jobs.unshift(job);
         break;
       }
       this.queuedRecipients -= job.recipients.length;
@@ -218,7 +251,7 @@ export class Egress {
       if (!session.usable || session.transactions >= limits.maxMessagesPerConnection) break;
       if (path.sessions > path.limits(this.deps.shaping.backoff, this.deps.now()).maxConnections) break;
     }
-    session.quit();
+    await session.quit();
   }
 
   /**
@@ -233,7 +266,7 @@ export class Egress {
       if (path.sessions > limits.maxConnections) return 'back';
       const wait = path.messages.take(now, limits.maxMessageRate);
       if (wait === 0) return 'go';
-      this.held.add(job);
+      this.held.set(job, path);
       await sleep(wait);
       if (!this.held.delete(job)) return 'gone';
     }
@@ -264,39 +297,53 @@ export class Egress {
     const rate = path.limits(this.deps.shaping.backoff, now).maxMessageRate;
     if (rate === null) return;
     const keep = Math.max(1, Math.floor(this.deps.backlogMs * rate.perMs));
-    if (path.queue.length <= keep) return;
-    const excess = path.queue.splice(keep);
+    if (path.queuedJobs <= keep) return;
+    let kept = 0;
+    const excess: Job[] = [];
+    for (const lane of path.lanes.values()) {
+      const room = Math.max(0, keep - kept);
+      kept += Math.min(room, lane.jobs.length);
+      excess.push(...lane.jobs.splice(room));
+    }
     excess.forEach((job, i) => {
       const at = now + Math.ceil((keep + i) / rate.perMs);
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.postpone(r, at);
     });
+    this.deps.returned?.(path.sourceIp, path.site.key, excess.reduce((n, job) => n + job.recipients.length, 0));
     this.notifyIdle();
   }
 
-  /** Waits for a job of this path, up to idle_timeout. */
-  private nextJob(path: EgressPath, idleTimeoutMs: number): Promise<Job | null> {
+  /** Another path or lane waits for a connection slot this path's session holds. */
+  private slotWanted(path: EgressPath): boolean {
+    const s = this.starved;
+    return s.global || (path.sourceIp !== null && s.sources.has(path.sourceIp)) || s.paths.has(path.key);
+  }
+
+  /** Waits for a job of this lane, up to idle_timeout. */
+  private nextJob(lane: Lane, idleTimeoutMs: number): Promise<Job | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        path.waiters = path.waiters.filter((w) => w !== give);
+        lane.waiters = lane.waiters.filter((w) => w !== give);
         resolve(null);
       }, idleTimeoutMs);
       const give = (job: Job | null) => {
         clearTimeout(timer);
         resolve(job);
       };
-      path.waiters.push(give);
+      lane.waiters.push(give);
     });
   }
 
   /**
-   * No MX host of the site could be reached from this source. When no other session of the path is
-   * alive, the site is down for this path: every queued job gets the failure at once instead of each
-   * one waiting through the same timeouts. Otherwise only the job this connection would have carried.
+   * No MX host of the lane's MX set could be reached from this source. When no other session of the
+   * lane is alive, the MX set is down for this source: every queued job of the lane gets the failure
+   * at once instead of each one waiting through the same timeouts. Otherwise only the job this
+   * connection would have carried.
    */
-  private failPath(path: EgressPath, result: AttemptResult, mxHost: string | null): void {
-    const othersAlive = path.sessions > 1;
-    const jobs = othersAlive ? path.queue.splice(0, 1) : path.queue.splice(0);
+  private failLane(path: EgressPath, lane: Lane, result: AttemptResult, mxHost: string | null): void {
+    const othersAlive = lane.sessions > 1;
+    const jobs = othersAlive ? lane.jobs.splice(0, 1) : lane.jobs.splice(0);
     const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const };
     for (const job of jobs) {
       this.queuedRecipients -= job.recipients.length;

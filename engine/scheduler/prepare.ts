@@ -100,30 +100,42 @@ export class Preparer {
     const { verp } = this.deps;
     const sends: Promise<void>[] = [];
     for (const [from, rs] of bySource) {
-      const enqueue = (job: Job) => this.deps.enqueue(from, site, route, job);
+      const out = {
+        enqueue: (job: Job) => this.deps.enqueue(from, site, route, job),
+        // Not sent after all: give back what chooseSource reserved against the warm-up cap.
+        giveBack: (n: number) => {
+          if (from) this.deps.warmup.unreserve(from.address, site.key, n);
+        },
+      };
       // A VERP envelope names one recipient, so even identical messages go one transaction each.
       if (c.identical && !verp) {
-        for (const recipients of chunk(rs, site.limits.maxRecipientsPerTransaction)) sends.push(this.renderAndEnqueue(source, recipients, c.campaign.mailFrom, enqueue));
+        for (const recipients of chunk(rs, site.limits.maxRecipientsPerTransaction)) sends.push(this.renderAndEnqueue(source, recipients, c.campaign.mailFrom, out));
       } else {
-        for (const r of rs) sends.push(this.renderAndEnqueue(source, [r], verp ? verpAddress(r.id, verp) : c.campaign.mailFrom, enqueue));
+        for (const r of rs) sends.push(this.renderAndEnqueue(source, [r], verp ? verpAddress(r.id, verp) : c.campaign.mailFrom, out));
       }
     }
     await Promise.all(sends);
   }
 
-  private async renderAndEnqueue(source: CampaignSource, recipients: ClaimedRecipient[], mailFrom: string, enqueue: (job: Job) => void): Promise<void> {
+  private async renderAndEnqueue(
+    source: CampaignSource,
+    recipients: ClaimedRecipient[],
+    mailFrom: string,
+    out: { enqueue: (job: Job) => void; giveBack: (n: number) => void },
+  ): Promise<void> {
     // Closed budget: the engine is stopping; the recipients stay claimed and the drain returns them.
-    if (!(await this.deps.budget.acquire(recipients.map((r) => r.id)))) return;
+    if (!(await this.deps.budget.acquire(recipients.map((r) => r.id)))) return out.giveBack(recipients.length);
     const first = recipients[0]!;
     let rendered: Rendered;
     try {
       rendered = await this.deps.renderer.render(source, { id: first.id, email: first.email, attrs: first.attrs });
     } catch (err) {
+      out.giveBack(recipients.length);
       for (const r of recipients) this.deps.release(r, err as Error);
       return;
     }
     for (const key of rendered.missing) this.deps.onMissingTag?.(source.campaign.id, key);
-    enqueue({ mailFrom, recipients, message: rendered.message });
+    out.enqueue({ mailFrom, recipients, message: rendered.message });
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */

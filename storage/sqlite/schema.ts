@@ -127,4 +127,28 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (campaign_id, position)
   );
   `,
+  `
+  -- Tracking hits per recipient: first time and total of each kind of engagement.
+  CREATE TABLE engagement (
+    recipient_id    INTEGER PRIMARY KEY REFERENCES recipients(id) ON DELETE CASCADE,
+    campaign_id     INTEGER NOT NULL,
+    first_open_at   INTEGER,
+    opens           INTEGER NOT NULL DEFAULT 0,
+    first_click_at  INTEGER,
+    clicks          INTEGER NOT NULL DEFAULT 0,
+    unsubscribed_at INTEGER
+  );
+  CREATE INDEX engagement_campaign ON engagement (campaign_id);
+
+  -- Append-only, one row per tracking hit (open, click with its URL, unsubscribe).
+  CREATE TABLE engagement_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    campaign_id  INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    kind         TEXT    NOT NULL,
+    url          TEXT
+  );
+  CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
+  `,
 ];

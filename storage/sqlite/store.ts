@@ -13,18 +13,23 @@ import type {
   CampaignSummary,
   ClaimedRecipient,
   CountRow,
+  EngagementEvent,
+  EngagementOutcome,
+  EngagementSummary,
   EventRow,
   ImportResult,
   InvalidRow,
   NewRecipient,
   PathState,
   QueueStatus,
+  RecipientEngagement,
   WarmupCount,
   Store,
 } from '../store.js';
 import { MIGRATIONS } from './schema.js';
 import { queueStatus } from './status.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
+import { engagementSummary, recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -333,6 +338,25 @@ class SqliteStore implements Store {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
     this.db.prepare(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
     return (this.db.prepare(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
+  }
+
+  recordEngagement(e: EngagementEvent): EngagementOutcome {
+    return this.db.transaction(() => {
+      const outcome = recordEngagement(this.db, e);
+      if (outcome.recorded && e.kind === 'unsubscribe') {
+        this.addSuppression(outcome.email, 'unsubscribe', e.at);
+        suppressLiveRecipients(this.db, outcome.email, e.at);
+      }
+      return outcome;
+    })();
+  }
+
+  recipientEngagement(recipientId: number): RecipientEngagement | null {
+    return recipientEngagement(this.db, recipientId);
+  }
+
+  engagementSummary(campaignId: number): EngagementSummary {
+    return engagementSummary(this.db, campaignId);
   }
 
   close(): void {

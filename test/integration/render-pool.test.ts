@@ -51,7 +51,7 @@ describe('rendering in the worker pool', () => {
     const path = config('threads = 1');
     const cfg = loadConfig(path);
     const store = openSqliteStore(cfg.storage.path);
-    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '' }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
     const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
     const rows = [{ email: 'a@d0.test' }, { email: 'crash@d1.test' }, { email: 'b@d2.test' }].map((r) => ({ ...r, name: 'x' }));
     const imported = await importCampaignCsv(store, { ...CAMPAIGN, name: 'crash' }, writeCsv(tempDir(), rows));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { dkimDnsRecord, generateDkimKey, signerFromKeys } from '../../engine/dkim/keys.js';
@@ -7,6 +8,7 @@ import type { RenderDeps } from '../../engine/render/message.js';
 import { PiscinaRenderer } from '../../engine/render/pool.js';
 import { InProcessRenderer, type CampaignSource, type Renderer } from '../../engine/render/renderer.js';
 import type { WorkerSetup } from '../../engine/render/worker.js';
+import { trackingDecorator } from '../../engine/tracking/decorator.js';
 
 const SOURCE: CampaignSource = {
   campaign: {
@@ -15,8 +17,9 @@ const SOURCE: CampaignSource = {
     from: 'News <news@sender.test>',
     mailFrom: 'news@sender.test',
     subject: 'Hello {{name}} from {{city | "home"}}',
-    html: '<p>Hi {{name}}, {{missing}}</p>',
+    html: '<p>Hi {{name}}, {{missing}} <a href="https://shop.test/x">shop</a></p>',
     text: 'Hi {{name}}',
+    tracking: true,
     pool: 'default',
     status: 'running',
     createdAt: 0,
@@ -33,8 +36,9 @@ const SETUP: WorkerSetup = {
   ],
   xMailer: 'mxpress-test',
   feedbackId: 'seam',
+  tracking: { key: randomBytes(32), baseUrl: 'https://t.sender.test', unsubscribeDomain: 'sender.test' },
 };
-const DEPS: RenderDeps = { signer: signerFromKeys(SETUP.dkim), decorator: null, xMailer: SETUP.xMailer, feedbackId: SETUP.feedbackId };
+const DEPS: RenderDeps = { signer: signerFromKeys(SETUP.dkim), decorator: trackingDecorator(SETUP.tracking!), xMailer: SETUP.xMailer, feedbackId: SETUP.feedbackId };
 const records = new Map(
   [dkimDnsRecord('sender.test', 'r1', 'rsa-sha256', rsa.publicKey), dkimDnsRecord('sender.test', 'e1', 'ed25519-sha256', ed.publicKey)].map((r) => [r.name, r.value]),
 );
@@ -80,6 +84,9 @@ test('the in-process and the piscina renderer build the same signed message, mod
         assert.match(text, new RegExp(`^To: ${email}\\r$`, 'm'));
         assert.match(text, /^Message-ID: <[^>]+@sender\.test>\r$/m);
         assert.match(text, /filename=a\.txt/);
+        // Tracking applied in the worker: the link is a click redirect, List-Unsubscribe is signed.
+        assert.match(text, /^List-Unsubscribe: <https:\/\/t\.sender\.test\/u\/[^>]+>,\s+<mailto:/m);
+        assert.doesNotMatch(text, /shop\.test\/x/);
       }
     }
     const [one] = await renderBoth('cy@d2.test', {}, [pool]);
