@@ -16,7 +16,7 @@ export type RecipientStatus =
 export const FINAL_STATUSES: readonly RecipientStatus[] = ['delivered', 'bounced', 'expired', 'suppressed', 'cancelled'];
 
 /** `importing` campaigns are never claimed: a failed import is removed whole, so nothing is half-stored. */
-export type CampaignStatus = 'importing' | 'running' | 'finished';
+export type CampaignStatus = 'importing' | 'draft' | 'scheduled' | 'running' | 'paused' | 'finished' | 'cancelled';
 
 /** How text parts are encoded: `auto` is 7bit when the text allows it, else the shorter of QP and base64. */
 export const TRANSFER_ENCODINGS = ['auto', 'quoted-printable', 'base64'] as const;
@@ -56,6 +56,8 @@ export interface CampaignInput extends CampaignMessageOptions {
 export interface Campaign extends CampaignInput {
   id: number;
   status: CampaignStatus;
+  /** When a scheduled campaign starts (ms epoch); null: at once. */
+  sendAt?: number | null;
   createdAt: number;
 }
 
@@ -222,7 +224,17 @@ export interface Store {
   /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
   beginImport(campaign: CampaignInput, now: number): number;
   addRecipients(campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number): { inserted: number; duplicates: number };
-  finishImport(campaignId: number): ImportResult;
+  /** Ends an import: the campaign becomes `running` (claimable) or, for the API, a `draft`. */
+  finishImport(campaignId: number, status?: 'running' | 'draft'): ImportResult;
+  /**
+   * Moves a campaign to `to` if its status is one of `from` (one statement: a race has one winner);
+   * null when it was not. To `cancelled`: its live recipients end `cancelled` in the same transaction.
+   */
+  transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null;
+  /** Sets or clears the start time of a draft or paused campaign. */
+  setSendAt(id: number, sendAt: number | null): void;
+  /** Scheduled campaigns whose time has come become `running`; returns how many. */
+  startScheduled(now: number): number;
   abortImport(campaignId: number): void;
 
   getCampaign(id: number): Campaign | null;
@@ -234,6 +246,7 @@ export interface Store {
   /** Marks running campaigns with no live recipients as finished. */
   finishCampaigns(now: number): number;
 
+  /** The earliest retry of a running campaign or start of a scheduled one; null when nothing waits. */
   nextDueAt(): number | null;
   campaignSummary(campaignId: number): CampaignSummary;
   queueStatus(now: number): QueueStatus;

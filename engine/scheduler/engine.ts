@@ -44,6 +44,7 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wake: (() => void) | null = null;
+  private lastScheduleCheck = -Infinity;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -66,6 +67,7 @@ export class Scheduler {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
+      this.startScheduled(now);
       const room = this.o.window - this.claimed.size;
       const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
       if (batch.length > 0) {
@@ -79,6 +81,14 @@ export class Scheduler {
       await this.idle(nextDueAt, now);
     }
     await this.drain();
+  }
+
+  /** Scheduled campaigns whose time has come start claiming: checked once a second, busy or idle. */
+  private startScheduled(now: number): void {
+    if (now - this.lastScheduleCheck < 1000) return;
+    this.lastScheduleCheck = now;
+    const started = this.deps.store.startScheduled(now);
+    if (started > 0) this.deps.log.info({ started }, 'scheduled campaigns started');
   }
 
   /** Stops claiming; the run loop then drains. */

@@ -151,4 +151,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
   `,
+  `
+  -- Campaign lifecycle (engine/campaign/lifecycle.ts): the start time of a scheduled campaign.
+  ALTER TABLE campaigns ADD COLUMN send_at INTEGER;
+  CREATE INDEX campaigns_scheduled ON campaigns (send_at) WHERE status = 'scheduled';
+  `,
 ];

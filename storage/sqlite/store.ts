@@ -26,6 +26,7 @@ import type {
   WarmupCount,
   Store,
 } from '../store.js';
+import { applySuppressions, startScheduled, transitionCampaign } from './campaigns.js';
 import { MIGRATIONS } from './schema.js';
 import { queueStatus } from './status.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
@@ -44,6 +45,7 @@ interface CampaignRow {
   pool: string;
   options: string;
   status: CampaignStatus;
+  send_at: number | null;
   created_at: number;
 }
 
@@ -133,9 +135,13 @@ class SqliteStore implements Store {
         `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
          VALUES (@at, @recipientId, @campaignId, @status, @category, @sourceIp, @mxHost, @code, @enhanced, @text, @durationMs, @tls)`,
       ),
+      // A scheduled campaign's start time is due work too: the loop wakes for it.
       nextDue: db.prepare(
-        `SELECT MIN(next_attempt_at) AS t FROM recipients
-         WHERE status IN ${LIVE} AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')`,
+        `SELECT MIN(t) AS t FROM (
+           SELECT MIN(next_attempt_at) AS t FROM recipients
+            WHERE status IN ${LIVE} AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
+           UNION ALL
+           SELECT MIN(send_at) FROM campaigns WHERE status = 'scheduled')`,
       ),
     };
   }
@@ -174,21 +180,29 @@ class SqliteStore implements Store {
     })();
   }
 
-  finishImport(campaignId: number): ImportResult {
+  finishImport(campaignId: number, status: 'running' | 'draft' = 'running'): ImportResult {
     return this.db.transaction(() => {
       const c = this.requireCampaign(campaignId);
       if (c.status !== 'importing') throw new StoreError('STORE_STATE', `campaign ${campaignId} is not importing`);
-      const suppressed = this.db
-        .prepare(
-          `UPDATE recipients SET status = 'suppressed', category = 'suppressed'
-           WHERE campaign_id = ? AND email IN (SELECT email FROM suppressions)`,
-        )
-        .run(campaignId).changes;
-      this.db.prepare(`UPDATE campaigns SET status = 'running' WHERE id = ?`).run(campaignId);
+      const suppressed = applySuppressions(this.db, campaignId);
+      this.db.prepare(`UPDATE campaigns SET status = ? WHERE id = ?`).run(status, campaignId);
       const accepted = this.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
       const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
       return { campaignId, accepted: accepted.n, duplicates: 0, invalid: invalid.n, suppressed };
     })();
+  }
+
+  transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null {
+    return transitionCampaign(this.db, id, from, to, now) ? this.getCampaign(id) : null;
+  }
+
+  setSendAt(id: number, sendAt: number | null): void {
+    const changed = this.db.prepare(`UPDATE campaigns SET send_at = ? WHERE id = ? AND status IN ('draft', 'paused')`).run(sendAt, id).changes;
+    if (changed === 0) throw new StoreError('STORE_STATE', `campaign ${id} is not a draft or paused`);
+  }
+
+  startScheduled(now: number): number {
+    return startScheduled(this.db, now);
   }
 
   abortImport(campaignId: number): void {
@@ -382,6 +396,7 @@ function toCampaign(r: CampaignRow): Campaign {
     pool: r.pool,
     ...(JSON.parse(r.options) as CampaignMessageOptions),
     status: r.status,
+    sendAt: r.send_at,
     createdAt: r.created_at,
   };
 }
