@@ -110,7 +110,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   };
   scheduler = new Scheduler(
     { store, recorder, preparer, egress, now, log, budget, tick },
-    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
+    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
   return { scheduler, egress, resolver, pools, recorder, renderer, close: () => renderer.close() };
 }

@@ -59,6 +59,8 @@ export interface Campaign extends CampaignInput {
   /** When a scheduled campaign starts (ms epoch); null: at once. */
   sendAt?: number | null;
   createdAt: number;
+  /** The user who made it (console and API); null for campaigns made by the CLI. */
+  ownerId?: number | null;
 }
 
 export interface NewRecipient {
@@ -220,6 +222,95 @@ export interface EngagementSummary {
   unsubscribes: number;
 }
 
+/** Engagement and feedback counted per campaign; `unique` is true for a recipient's first hit of that kind. */
+export type EngagementCounter = 'open' | 'click' | 'unsubscribe' | 'complaint';
+
+export interface CampaignCounters {
+  campaignId: number;
+  /** Recipients by state (and category for deferred, bounced, expired); rows with zero left out. */
+  counts: CountRow[];
+  /** All recipients of the campaign (every state). */
+  recipients: number;
+  invalid: number;
+  opens: number;
+  uniqueOpens: number;
+  clicks: number;
+  uniqueClicks: number;
+  unsubscribes: number;
+  complaints: number;
+}
+
+/** Attempt outcomes in one bucket: a minute, a recipient domain or a source address. */
+export interface OutcomeTally {
+  delivered: number;
+  /** Deferred attempts (a recipient deferred twice counts twice). */
+  deferred: number;
+  bounced: number;
+  expired: number;
+}
+
+export interface MinuteTally extends OutcomeTally {
+  /** Start of the minute, ms since the epoch. */
+  minute: number;
+}
+
+export interface DomainTally extends OutcomeTally {
+  domain: string;
+}
+
+export interface SourceTally extends OutcomeTally {
+  /** Empty when no connection was made (DNS verdicts). */
+  sourceIp: string;
+}
+
+export type FailureKind = 'bounced' | 'expired' | 'invalid';
+
+export interface FailedRecipient {
+  kind: FailureKind;
+  /** Recipient id; for invalid rows, null. */
+  recipientId: number | null;
+  /** The address (or, for invalid rows, the value as written in the file). */
+  email: string;
+  category: string | null;
+  code: number | null;
+  /** Last reply text, or the reason an invalid row was refused. */
+  text: string;
+  /** CSV line of an invalid row. */
+  line: number | null;
+  at: number | null;
+}
+
+export interface FailurePage {
+  items: FailedRecipient[];
+  /** Pass back to get the next page; null at the end. */
+  next: string | null;
+}
+
+export interface FailureQuery {
+  kinds?: FailureKind[];
+  cursor?: string | null;
+  limit: number;
+}
+
+export interface RetryResult {
+  /** Bounced recipients of the category queued again. */
+  retried: number;
+  /** Left bounced because their address is now suppressed. */
+  suppressed: number;
+}
+
+/** Console and API accounts: admins manage everything, senders only their own campaigns. */
+export type Role = 'admin' | 'sender';
+
+export interface User {
+  id: number;
+  email: string;
+  role: Role;
+  /** scrypt hash (admin/auth/password.ts); null for key-only users. */
+  passwordHash: string | null;
+  createdAt: number;
+}
+
 export interface Store {
   /** Creates an `importing` campaign; recipients follow in batches; `finishImport` makes it claimable. */
   beginImport(campaign: CampaignInput, now: number): number;
@@ -236,6 +327,11 @@ export interface Store {
   /** Scheduled campaigns whose time has come become `running`; returns how many. */
   startScheduled(now: number): number;
   abortImport(campaignId: number): void;
+  /**
+   * Removes imports left `importing` by a process that died or hit a full disk mid-import (their
+   * abort could not be written then). Only call while holding the engine lock. Returns their ids.
+   */
+  purgeAbortedImports(): number[];
 
   getCampaign(id: number): Campaign | null;
   /** Leases up to `limit` due recipients of running campaigns: they become invisible until `leaseUntil`. */
@@ -285,6 +381,41 @@ export interface Store {
   recordEngagement(e: EngagementEvent): EngagementOutcome;
   recipientEngagement(recipientId: number): RecipientEngagement | null;
   engagementSummary(campaignId: number): EngagementSummary;
+  /** Stats (issue #5): counters kept as outcomes are written; none of these count recipient rows. */
+  campaignCounters(campaignId: number): CampaignCounters;
+  /** Recipients by state over every campaign (queue depth), from the same counters. */
+  recipientCountsByStatus(): Record<RecipientStatus, number>;
+  /** Per-minute outcomes from `fromMinute` on (inclusive), oldest first. */
+  deliverySeries(campaignId: number, fromMinute: number): MinuteTally[];
+  /** The `limit` domains with the most attempts. */
+  domainTallies(campaignId: number, limit: number): DomainTally[];
+  sourceTallies(campaignId: number): SourceTally[];
+  /**
+   * Counts opens, clicks, unsubscribes and complaints. Callers that record engagement (tracking,
+   * feedback loops) call this in the same transaction, with `unique` true for a recipient's first.
+   */
+  bumpEngagementCounters(campaignId: number, kind: EngagementCounter, unique: boolean): void;
+  /** Bounced, expired and invalid recipients, page by page (invalid rows first, then by id). */
+  failedRecipients(campaignId: number, q: FailureQuery): FailurePage;
+  /** Every failed recipient, for CSV export, without holding them all in memory. */
+  iterateFailedRecipients(campaignId: number, kinds?: FailureKind[]): IterableIterator<FailedRecipient>;
+  /** Queues the bounced recipients of one category again (not those suppressed since); reopens a finished campaign. */
+  retryBounced(campaignId: number, category: string, now: number): RetryResult;
+
+  /** Console and API (issue #5): who made a campaign, for sender scoping. */
+  setCampaignOwner(id: number, userId: number): void;
+  /** Newest first; `ownerId` null: every campaign. */
+  listCampaigns(ownerId: number | null, limit: number, beforeId?: number): Campaign[];
+
+  addUser(email: string, role: Role, passwordHash: string | null, now: number): User;
+  userByEmail(email: string): User | null;
+  /** Sessions are stored by a hash of the cookie token, never the token. */
+  createSession(tokenHash: string, userId: number, expiresAt: number): void;
+  sessionUser(tokenHash: string, now: number): User | null;
+  deleteSession(tokenHash: string, now: number): void;
+  /** API keys are stored hashed (sha256 of a 32-byte random key) and shown once. */
+  setApiKey(userId: number, keyHash: string): void;
+  userByApiKey(keyHash: string): User | null;
 
   close(): void;
 }

@@ -11,8 +11,8 @@ import { compileTemplate, TemplateError } from '../render/template.js';
 import { createEngine } from '../runtime.js';
 import { untilQuiet } from '../scheduler/engine.js';
 import type { CampaignInput, ImportResult } from '../../storage/store.js';
-import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
-import { CliError, EXIT } from './exit.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, storageFullError, unlockEngine } from './common.js';
+import { CliError, EXIT, isStorageFull } from './exit.js';
 import { messageOptionsFromFlags } from './message-flags.js';
 import { buildSummary, formatSummary } from './summary.js';
 
@@ -60,10 +60,14 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     const started = Date.now();
     const imported = await importCampaignCsv(store, campaign, v.csv!).catch((err: unknown) => {
       if (err instanceof IngressError) throw new CliError(EXIT.input, err.code === 'INPUT_INVALID' ? `message options: ${err.message}` : `--csv: ${err.message}`);
+      if (isStorageFull(err)) throw storageFullError(config, 'the campaign was not stored (what part of it was written is removed at the next start).');
       throw err;
     });
     progress = Progress.maybe(imported, !v.json);
-    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
+      engine.scheduler.abandon();
+      store.releaseEngineLock(process.pid);
+    });
     await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
     stopSignals();
     progress?.stop();
@@ -72,7 +76,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     out.write(v.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     return EXIT.ok;
   } finally {
-    store.releaseEngineLock(process.pid);
+    unlockEngine(store, log);
     store.close();
   }
 }

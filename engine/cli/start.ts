@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { createEngine } from '../runtime.js';
-import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
+import { engineMetrics, startAdminListener, type AdminListener } from './admin.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -13,17 +14,26 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   const log = makeLogger(config);
   const store = openStore(config);
   let tracking: Awaited<ReturnType<typeof startTrackingListener>> = null;
+  let admin: AdminListener | null = null;
   try {
     lockEngine(store, log);
-    const engine = createEngine(config, store, log);
+    const metrics = engineMetrics();
+    const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
+    const started = await startAdminListener(config, store, log, engine, metrics.registry);
+    metrics.hook(started.metrics);
+    admin = started.listener;
     tracking = await startTrackingListener(config, store, log);
-    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
+      engine.scheduler.abandon();
+      store.releaseEngineLock(process.pid);
+    });
     out.write(
       `mxpress engine running (pid ${process.pid})\n` +
         `  config    ${config.file ?? '(built-in defaults)'}\n` +
         `  database  ${config.storage.path}\n` +
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
+        `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
         `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
@@ -40,8 +50,9 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
+    await admin?.close();
     await tracking?.close();
-    store.releaseEngineLock(process.pid);
+    unlockEngine(store, log);
     store.close();
   }
 }

@@ -8,6 +8,7 @@ import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
+import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -40,8 +41,12 @@ export interface Config {
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number };
+  /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
+  shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
   tracking: TrackingConfig;
+  /** Admin API, console and /metrics listener: engine/config/admin.ts. */
+  admin: AdminConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -169,6 +174,7 @@ const shapeSchema = z
       jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+    shutdown: section({ drain_timeout: timeout().default('30s') }),
     shaping: shapingSchema,
     workers: section({
       threads: integer(0, 256).optional(),
@@ -176,6 +182,7 @@ const shapeSchema = z
     }),
     ...messageSchemas,
     tracking: trackingSchema,
+    admin: adminSchema,
   })
   .strict();
 
@@ -261,7 +268,9 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     message,
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
+    shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
+    admin: toAdmin(raw.admin),
   };
 }
 

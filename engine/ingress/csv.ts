@@ -23,12 +23,14 @@ export async function* readRecipientCsv(file: string, batchSize = 5000): AsyncGe
   );
   let header: Header | null = null;
   let batch: CsvBatch = { recipients: [], invalid: [] };
+  let sawRow = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = readHeader(record, file, info.lines);
         continue;
       }
+      sawRow = true;
       addRow(batch, header, record, info.lines);
       if (batch.recipients.length + batch.invalid.length >= batchSize) {
         yield batch;
@@ -41,6 +43,7 @@ export async function* readRecipientCsv(file: string, batchSize = 5000): AsyncGe
     throw new IngressError('CSV_MALFORMED', e.message.replace(/^Invalid Record Length: /, ''), file, e.lines);
   }
   if (!header) throw new IngressError('CSV_EMPTY', 'the file has no header row (expected a column named "email")', file, 1);
+  if (!sawRow) throw new IngressError('CSV_EMPTY', 'the file has a header but no rows', file, 2);
   if (batch.recipients.length + batch.invalid.length > 0) yield batch;
 }
 
@@ -89,8 +92,15 @@ function sniffDelimiter(file: string): string {
     throw new IngressError('CSV_NOT_FOUND', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
   }
   const buf = Buffer.alloc(65536);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, 0);
+  } catch (err) {
+    // A directory opens but does not read (EISDIR).
+    throw new IngressError('CSV_NOT_FOUND', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+  } finally {
+    closeSync(fd);
+  }
   const firstLine = buf.subarray(0, n).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
   let best: string = ',';
   let bestCount = 0;

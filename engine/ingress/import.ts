@@ -18,7 +18,12 @@ export async function importCampaignCsv(store: Store, campaign: CampaignInput, f
     }
     return { ...store.finishImport(id, status), duplicates };
   } catch (err) {
-    store.abortImport(id);
+    try {
+      store.abortImport(id);
+    } catch {
+      // A full disk refuses the abort too: the campaign stays `importing` (never claimed) and the
+      // next engine start removes it (Store.purgeAbortedImports). The first error is the one to report.
+    }
     throw err;
   }
 }

@@ -46,6 +46,8 @@ export interface EgressDeps {
 export class Egress {
   private readonly paths = new Map<string, EgressPath>();
   private readonly perSource = new Map<string, number>();
+  /** Open sessions, so stopping can cut them. */
+  private readonly sessions = new Set<SmtpSession>();
   private connections = 0;
   private queuedRecipients = 0;
   private activeRecipients = 0;
@@ -110,6 +112,11 @@ export class Egress {
     for (const path of this.paths.values()) {
       for (const lane of path.lanes.values()) for (const w of lane.waiters.splice(0)) w(null);
     }
+  }
+
+  /** Stopping, past the drain timeout: cuts every open session; transactions end as failures. */
+  abort(): void {
+    for (const session of this.sessions) session.abort();
   }
 
   /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
@@ -217,7 +224,8 @@ export class Egress {
         source: path.source,
       });
       if (!open.ok) return this.failLane(path, lane, open.result, open.mxHost);
-      await this.carry(path, lane, open.session);
+      this.sessions.add(open.session);
+      await this.carry(path, lane, open.session).finally(() => this.sessions.delete(open.session));
     } finally {
       path.sessions--;
       lane.sessions--;
@@ -232,6 +240,7 @@ export class Egress {
     for (;;) {
       const job = lane.jobs.shift() ?? (this.slotWanted(path) ? null : await this.nextJob(lane, limits.idleTimeoutMs));
       if (!job) break;
+      await session.ready();
       const admitted = session.usable ? await this.admit(path, job) : 'back';
       if (admitted === 'gone') break;
       if (admitted === 'back' || !session.usable) {
@@ -243,7 +252,7 @@ export class Egress {
       this.activeRecipients += job.recipients.length;
       const tx = await session.send(job.mailFrom, job.recipients.map((r) => r.email), job.message);
       path.sent++;
-      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls };
+      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls, site: path.site.key };
       for (const r of job.recipients) this.deps.report(r, tx.results.get(r.email)!, ctx);
       this.activeRecipients -= job.recipients.length;
       this.observe(path, tx.results.values());
@@ -344,7 +353,7 @@ export class Egress {
   private failLane(path: EgressPath, lane: Lane, result: AttemptResult, mxHost: string | null): void {
     const othersAlive = lane.sessions > 1;
     const jobs = othersAlive ? lane.jobs.splice(0, 1) : lane.jobs.splice(0);
-    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const };
+    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const, site: path.site.key };
     for (const job of jobs) {
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.report(r, result, ctx);

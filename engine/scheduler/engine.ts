@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   leaseMs: number;
   /** Longest sleep while nothing is due, so new campaigns are noticed. */
   pollMs: number;
+  /** Stopping: how long transactions in flight may take before their connections are cut. */
+  drainTimeoutMs: number;
 }
 
 export interface SchedulerDeps {
@@ -104,19 +106,42 @@ export class Scheduler {
     return true;
   }
 
-  /** Waits for in-flight transactions, then returns whatever is still claimed to the queue. */
+  /**
+   * Waits for in-flight transactions (up to `drainTimeoutMs`), then returns whatever is still
+   * claimed to the queue. Past the timeout the remaining connections are cut: their recipients are
+   * returned too (a server that had already accepted one will see it again: a duplicate, never a loss).
+   */
   private async drain(): Promise<void> {
     this.deps.egress.closeIdle();
     // Jobs still waiting for a connection or a rate token are returned, not sent: a rate-limited
     // path could otherwise hold the stop for minutes.
     this.deps.egress.takeQueued();
-    await this.deps.egress.whenIdle();
+    const finished = await this.withinDrainTimeout(this.deps.egress.whenIdle());
+    if (!finished) this.deps.log.warn({ inFlight: this.claimed.size, drainTimeoutMs: this.o.drainTimeoutMs }, 'transactions still in flight at the drain timeout: connections cut, recipients returned to the queue');
+    this.abandon();
+    if (!finished) this.deps.egress.abort();
+    this.deps.egress.closeIdle();
+    this.deps.tick?.(this.deps.now(), true);
+  }
+
+  /**
+   * Writes the outcomes known so far and returns every recipient still claimed to the queue, due
+   * now. What is still in a transaction may be delivered and then sent again at the next start.
+   * Synchronous, so a second signal can call it right before exiting.
+   */
+  abandon(): void {
     this.deps.recorder.flush();
     const leftover = [...this.claimed.keys()];
     if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
     for (const id of leftover) this.settle(id);
-    this.deps.egress.closeIdle();
-    this.deps.tick?.(this.deps.now(), true);
+  }
+
+  private async withinDrainTimeout(done: Promise<void>): Promise<boolean> {
+    const ac = new AbortController();
+    const timeout = sleep(this.o.drainTimeoutMs, false, { signal: ac.signal }).catch(() => false);
+    const finished = await Promise.race([done.then(() => true), timeout]);
+    ac.abort();
+    return finished;
   }
 
   private idle(nextDueAt: number | null, now: number): Promise<void> {

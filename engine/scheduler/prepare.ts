@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Campaign, ClaimedRecipient, Store } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
@@ -88,7 +89,11 @@ export class Preparer {
   private async routeCampaign(route: Route, site: ShapedSite, c: CompiledCampaign, source: CampaignSource, group: ClaimedRecipient[]): Promise<void> {
     const bySource = new Map<Source | null, ClaimedRecipient[]>();
     for (const r of group) {
-      const from = this.chooseSource(c.campaign.pool, site, r);
+      const from = this.chooseSource(c.campaign.pool, site, route, r);
+      if (from === 'unreachable') {
+        this.deps.report(r, noSourceFor(c.campaign.pool, route), NO_CONTEXT);
+        continue;
+      }
       if (from === 'blocked') {
         this.deps.postpone(r, this.deps.warmup.reopensAt());
         continue;
@@ -139,14 +144,15 @@ export class Preparer {
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */
-  private chooseSource(pool: string, site: ShapedSite, r: ClaimedRecipient): Source | null | 'blocked' {
+  private chooseSource(pool: string, site: ShapedSite, route: Route, r: ClaimedRecipient): Source | null | 'blocked' | 'unreachable' {
     const { warmup, inBackoff } = this.deps;
     const source = this.deps.pools.choose(pool, r.sourceIp, {
+      reaches: (a) => !route.families?.length || route.families.includes(isIP(a)),
       avoid: (a) => inBackoff(a, site.key),
       blocked: (a) => !warmup.allows(a, site.key),
       keepSticky: r.lastCategory === 'greylisted',
     });
-    if (source !== null && source !== 'blocked') warmup.reserve(source.address, site.key, 1);
+    if (source !== null && source !== 'blocked' && source !== 'unreachable') warmup.reserve(source.address, site.key, 1);
     return source;
   }
 
@@ -161,6 +167,12 @@ export class Preparer {
     }
     return c;
   }
+}
+
+/** Not a bounce: the pool or the site's addresses may change; retried like a network failure. */
+function noSourceFor(pool: string, route: Route): AttemptResult {
+  const has = (route.families ?? []).map((f) => `IPv${f}`).join(' and ');
+  return { kind: 'failure', failure: 'network', message: `no source of pool "${pool}" can reach ${route.site}: its MX hosts have only ${has} addresses` };
 }
 
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EngagementEvent, EngagementOutcome, EngagementSummary, RecipientEngagement } from '../store.js';
+import type { EngagementEvent, EngagementOutcome, RecipientEngagement } from '../store.js';
 
 /** Opens, clicks and unsubscribes: per-recipient first/total counts and the append-only event rows. */
 
@@ -40,16 +40,4 @@ export function recipientEngagement(db: Database.Database, recipientId: number):
     )
     .get(recipientId) as RecipientEngagement | undefined;
   return row ?? null;
-}
-
-export function engagementSummary(db: Database.Database, campaignId: number): EngagementSummary {
-  const row = db
-    .prepare(
-      `SELECT COALESCE(SUM(opens), 0) AS opens, COUNT(first_open_at) AS uniqueOpens,
-              COALESCE(SUM(clicks), 0) AS clicks, COUNT(first_click_at) AS uniqueClicks,
-              COUNT(unsubscribed_at) AS unsubscribes
-       FROM engagement WHERE campaign_id = ?`,
-    )
-    .get(campaignId) as Omit<EngagementSummary, 'campaignId'>;
-  return { campaignId, ...row };
 }
