@@ -68,7 +68,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
       engine.scheduler.abandon();
       store.releaseEngineLock(process.pid);
     });
-    await engine.scheduler.run(untilQuiet(maxWaitMs));
+    await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
     stopSignals();
     progress?.stop();
     store.finishCampaigns(Date.now());

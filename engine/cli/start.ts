@@ -45,7 +45,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         store.finishCampaigns(now);
       }
       return false;
-    });
+    }).finally(() => engine.close());
     stopSignals();
     log.info({}, 'stopped');
     return EXIT.ok;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { FQDN, quote, section } from './fields.js';
@@ -38,6 +39,8 @@ export interface Config {
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
   log: { level: string };
+  /** Render pool: threads 0 renders in the main thread. */
+  workers: { threads: number; maxRendered: number };
   /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
   shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
@@ -173,6 +176,10 @@ const shapeSchema = z
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
     shutdown: section({ drain_timeout: timeout().default('30s') }),
     shaping: shapingSchema,
+    workers: section({
+      threads: integer(0, 256).optional(),
+      max_rendered: integer(1, 1_000_000).default(1000),
+    }),
     ...messageSchemas,
     tracking: trackingSchema,
     admin: adminSchema,
@@ -260,6 +267,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     log: { level: raw.log.level },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
     admin: toAdmin(raw.admin),

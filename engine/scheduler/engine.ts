@@ -27,6 +27,8 @@ export interface SchedulerDeps {
   /** Called on every round of the loop and once after draining (publishes path state; throttles itself). */
   tick?: (now: number, final: boolean) => void;
   log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+  /** Told when a recipient leaves the window (its rendered message may be freed), and when stopping. */
+  budget?: { settled: (recipientId: number) => void; close: () => void };
 }
 
 export type StopWhen = (state: { inFlight: number; nextDueAt: number | null; now: number }) => boolean;
@@ -59,7 +61,7 @@ export class Scheduler {
 
   /** The single entry for every attempt's result, from DNS, egress or shutdown. */
   readonly report = (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.recorder.record(r, result, ctx);
     this.poke();
   };
@@ -97,7 +99,14 @@ export class Scheduler {
   /** Stops claiming; the run loop then drains. */
   stop(): void {
     this.stopping = true;
+    this.deps.budget?.close();
     this.poke();
+  }
+
+  private settle(id: number): boolean {
+    if (!this.claimed.delete(id)) return false;
+    this.deps.budget?.settled(id);
+    return true;
   }
 
   /**
@@ -131,7 +140,7 @@ export class Scheduler {
     this.deps.recorder.flush();
     const leftover = [...this.claimed.keys()];
     if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
-    this.claimed.clear();
+    for (const id of leftover) this.settle(id);
   }
 
   private async withinDrainTimeout(done: Promise<void>): Promise<boolean> {
@@ -174,14 +183,14 @@ export class Scheduler {
 
   /** Not an attempt: the recipient goes back to the queue, due at `at` (shaping: backlog, warm-up cap). */
   readonly postpone = (r: ClaimedRecipient, at: number): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.store.releaseLeases(at, [r.id]);
     this.poke();
   };
 
   /** Not an attempt: the recipient goes back to the queue and is tried again in a minute. */
   readonly release = (r: ClaimedRecipient, err: Error): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.log.warn({ err: err.message, recipientId: r.id, campaignId: r.campaignId }, 'could not prepare a message; recipient returned to the queue');
     this.deps.store.releaseLeases(this.deps.now() + RELEASE_DELAY_MS, [r.id]);
     this.poke();

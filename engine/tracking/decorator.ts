@@ -49,6 +49,12 @@ export function trackingDecorator(o: TrackingOptions): MessageDecorator {
 
 /** The decorator the engine renders with: one when `[tracking] base_url` is set, else none. */
 export function decoratorFromConfig(t: TrackingConfig, store: Pick<Store, 'secret'>): MessageDecorator | null {
+  const o = trackingOptions(t, store);
+  return o ? trackingDecorator(o) : null;
+}
+
+/** The decorator's inputs as plain data (they go to the render workers, which build their own). */
+export function trackingOptions(t: TrackingConfig, store: Pick<Store, 'secret'>): TrackingOptions | null {
   if (!t.baseUrl) return null;
-  return trackingDecorator({ key: store.secret('tracking'), baseUrl: t.baseUrl, unsubscribeDomain: t.unsubscribeDomain });
+  return { key: store.secret('tracking'), baseUrl: t.baseUrl, unsubscribeDomain: t.unsubscribeDomain };
 }

@@ -97,7 +97,7 @@ export async function deliver(configPath: string, csv: string, campaign: Partial
   const store = openSqliteStore(config.storage.path);
   const engine = createEngine(config, store, pino({ level: 'silent' }));
   const imported = await importCampaignCsv(store, { ...CAMPAIGN, ...campaign }, csv);
-  await engine.scheduler.run(untilQuiet(maxWaitMs));
+  await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
   const summary = store.campaignSummary(imported.campaignId);
   const count = (status: string, category?: string) =>
     summary.counts.filter((c) => c.status === status && (category === undefined || c.category === category)).reduce((n, c) => n + c.count, 0);
