@@ -48,6 +48,7 @@ export class Egress {
   /** Open sessions, so stopping can cut them. */
   private readonly sessions = new Set<SmtpSession>();
   private connections = 0;
+  private readonly closedWaiters = new Set<() => void>();
   private queuedRecipients = 0;
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
@@ -232,6 +233,7 @@ export class Egress {
       path.sessions--;
       lane.sessions--;
       this.connections--;
+      if (this.connections === 0) this.notifyClosed();
       this.countSource(path.sourceIp, -1);
       this.pump();
     }
@@ -373,6 +375,17 @@ export class Egress {
     }
     this.observe(path, [result]);
     this.notifyIdle();
+  }
+
+  /** Resolves once no connection is open or closing (after `closeIdle`, when stopping). */
+  whenClosed(): Promise<void> {
+    if (this.connections === 0) return Promise.resolve();
+    return new Promise((resolve) => this.closedWaiters.add(resolve));
+  }
+
+  private notifyClosed(): void {
+    for (const resolve of this.closedWaiters) resolve();
+    this.closedWaiters.clear();
   }
 
   private notifyIdle(): void {
