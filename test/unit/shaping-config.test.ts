@@ -75,7 +75,7 @@ test('bad shaping keys fail naming the key and line', () => {
     ['[[shaping.site]]\nmax_connections = 2\n', 'shaping.site[0].match', 1, /required/],
     ['[[shaping.site]]\nmatch = "*google"\n', 'shaping.site[0].match', 2, /not a name/],
     ['[[shaping.site]]\nmatch = "*.a.test"\n[[shaping.site]]\nmatch = "*.a.test"\n', 'shaping.site[1].match', 4, /already an earlier/],
-    ['[[shaping.domain]]\nmatch = "a.test"\nidle_timeout = "0s"\n', 'shaping.domain[0].idle_timeout', 3, /above zero/],
+    ['[[shaping.domain]]\nmatch = "a.test"\nidle_timeout = "0s"\n', 'shaping.domain[0].idle_timeout', 3, /must be longer than zero/],
     ['[shaping.backoff]\ncategories = ["slow"]\n', 'shaping.backoff.categories[0]', 2, /not a category/],
     [`${SOURCES}[[shaping.warmup]]\nsource = "127.0.1.9"\nstart = "2026-11-20"\nper_day = [1]\n`, 'shaping.warmup[0].source', 5, /not a \[\[sources\]\] address/],
     [`${SOURCES}[[shaping.warmup]]\nsource = "127.0.1.1"\nstart = "2026-13-01"\nper_day = [1]\n`, 'shaping.warmup[0].start', 6, /not a date/],
