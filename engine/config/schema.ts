@@ -39,7 +39,7 @@ export interface Config {
   message: MessageConfig;
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
-  workers: { threads: number; maxRendered: number };
+  workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
   /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
   shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
@@ -140,6 +140,7 @@ const shapeSchema = z
     workers: section({
       threads: integer(0, 256).optional(),
       max_rendered: integer(1, 1_000_000).default(1000),
+      task_timeout: timer().default('30s'),
     }),
     ...messageSchemas,
     tracking: trackingSchema,
@@ -228,7 +229,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     log: { level: raw.log.level },
-    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
     admin: toAdmin(raw.admin),
