@@ -415,6 +415,7 @@ export interface Store {
 
   addUser(email: string, role: Role, passwordHash: string | null, now: number): User;
   userByEmail(email: string): User | null;
+  countUsers(): number;
   /** Sessions are stored by a hash of the cookie token, never the token. */
   createSession(tokenHash: string, userId: number, expiresAt: number): void;
   sessionUser(tokenHash: string, now: number): User | null;

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Engine } from '../runtime.js';
 import type { Store } from '../../storage/store.js';
 import { CliError, EXIT } from './exit.js';
+import { createUser } from './user.js';
 
 export interface AdminListener {
   url: string;
@@ -40,4 +41,22 @@ export async function startAdminListener(config: Config, store: Store, log: Logg
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new CliError(EXIT.config, `admin.listen: cannot listen on ${at.host}:${at.port}: ${code}`);
   }
+}
+
+/** The account created on a first start, so `npm install && npm start` leads straight to a login. */
+export const FIRST_ADMIN_EMAIL = 'admin@mxpress.local';
+
+/**
+ * On a database without users, creates an admin and returns the lines that show its password and
+ * API key, once (they are stored hashed). Later starts find a user and say nothing.
+ */
+export async function firstAdminLines(store: Store): Promise<string> {
+  if (store.countUsers() > 0) return '';
+  const { password, key } = await createUser(store, FIRST_ADMIN_EMAIL, 'admin');
+  return (
+    `  login     ${FIRST_ADMIN_EMAIL} / ${password}   (first start: shown once; more users: mxpress user add)
+` +
+    `  api key   ${key}
+`
+  );
 }

@@ -3,7 +3,7 @@ import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
-import { engineMetrics, startAdminListener, type AdminListener } from './admin.js';
+import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener } from './admin.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -23,6 +23,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     metrics.hook(started.metrics);
     admin = started.listener;
     tracking = await startTrackingListener(config, store, log);
+    const login = admin ? await firstAdminLines(store) : '';
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
       engine.scheduler.abandon();
       store.releaseEngineLock(process.pid);
@@ -34,6 +35,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
         `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
+        login +
         `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );

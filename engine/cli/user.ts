@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { hashPassword } from '../../admin/auth/password.js';
 import { newApiKey } from '../../admin/auth/session.js';
 import { checkAddress } from '../ingress/address.js';
-import type { Role } from '../../storage/store.js';
+import type { Role, Store, User } from '../../storage/store.js';
 import { openStore, readConfig } from './common.js';
 import { CliError, EXIT } from './exit.js';
 
@@ -25,13 +25,10 @@ export async function userCommand(argv: string[], out: NodeJS.WritableStream): P
   const store = openStore(readConfig(values.config));
   try {
     if (store.userByEmail(checked.email)) throw new CliError(EXIT.input, `--email: a user ${checked.email} exists already`);
-    const password = values.password ?? randomBytes(18).toString('base64url');
-    const user = store.addUser(checked.email, role, await hashPassword(password), Date.now());
-    const key = newApiKey();
-    store.setApiKey(user.id, key.hash);
+    const { password, key } = await createUser(store, checked.email, role, values.password);
     out.write(
-      `user ${user.email} (${user.role}) created\n` +
-        `api key   ${key.key}\n` +
+      `user ${checked.email} (${role}) created\n` +
+        `api key   ${key}\n` +
         (values.password === undefined ? `password  ${password}\n` : '') +
         `Keep them now: they are stored hashed and cannot be shown again.\n`,
     );
@@ -39,4 +36,13 @@ export async function userCommand(argv: string[], out: NodeJS.WritableStream): P
   } finally {
     store.close();
   }
+}
+
+/** A user with its API key; the password is generated when none is given. Returns both in clear, once. */
+export async function createUser(store: Store, email: string, role: Role, givenPassword?: string): Promise<{ user: User; key: string; password: string }> {
+  const password = givenPassword ?? randomBytes(18).toString('base64url');
+  const user = store.addUser(email, role, await hashPassword(password), Date.now());
+  const key = newApiKey();
+  store.setApiKey(user.id, key.hash);
+  return { user, key: key.key, password };
 }

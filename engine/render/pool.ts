@@ -9,9 +9,18 @@ export interface PoolOptions {
   setup: WorkerSetup;
   /** Worker threads; default: the cores this process may use. */
   threads?: number;
+  /**
+   * A task not answered this long after it was handed to the pool is aborted; when it is running,
+   * piscina ends its thread and starts a new one, so a worker stuck in a loop cannot hold its place
+   * (or its recipients) for ever. The time includes the wait in the pool's queue, which the render
+   * budget keeps short (`[workers] max_rendered`).
+   */
+  taskTimeoutMs?: number;
   /** The worker module; default: worker.ts beside this file (worker.js in the build). Tests swap it. */
   filename?: string;
 }
+
+const DEFAULT_TASK_TIMEOUT_MS = 30_000;
 
 export class RenderError extends Error {
   readonly code = 'RENDER_FAILED';
@@ -37,8 +46,10 @@ export function defaultWorkerFile(): string {
  */
 export class PiscinaRenderer implements Renderer {
   private readonly pool: Piscina<RenderTask, RenderReply>;
+  private readonly taskTimeoutMs: number;
 
   constructor(o: PoolOptions) {
+    this.taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     const threads = o.threads ?? availableParallelism();
     this.pool = new Piscina({
       filename: o.filename ?? defaultWorkerFile(),
@@ -72,7 +83,7 @@ export class PiscinaRenderer implements Renderer {
 
   private async run(task: RenderTask): Promise<RenderReply> {
     try {
-      return await this.pool.run(task);
+      return await this.pool.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) });
     } catch (err) {
       throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err });
     }

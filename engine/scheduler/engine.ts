@@ -46,8 +46,6 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wake: (() => void) | null = null;
-  /** When the leases of what is claimed are next extended. */
-  private renewAt = -Infinity;
   private lastScheduleCheck = -Infinity;
 
   constructor(
@@ -68,13 +66,25 @@ export class Scheduler {
 
   /** Runs until `stopWhen` says so or `stop()` is called; in-flight work is finished or released. */
   async run(stopWhen: StopWhen): Promise<void> {
+    const renewal = setInterval(() => this.renewLeases(), this.o.leaseMs / 3);
+    try {
+      await this.claimUntil(stopWhen);
+      await this.drain();
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async claimUntil(stopWhen: StopWhen): Promise<void> {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
-      this.renewLeases(now);
       this.startScheduled(now);
       const room = this.o.window - this.claimed.size;
-      const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
+      const claimed = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
+      // A row this engine still holds can only come back if its lease ran out under a stalled
+      // event loop; it is on its way already, so sending it again would be a duplicate.
+      const batch = claimed.filter((r) => !this.claimed.has(r.id));
       if (batch.length > 0) {
         for (const r of batch) this.claimed.set(r.id, r);
         await this.deps.preparer.prepare(batch);
@@ -85,7 +95,6 @@ export class Scheduler {
       if (stopWhen({ inFlight: this.claimed.size, nextDueAt, now })) break;
       await this.idle(nextDueAt, now);
     }
-    await this.drain();
   }
 
   /** Scheduled campaigns whose time has come start claiming: checked once a second, busy or idle. */
@@ -154,17 +163,16 @@ export class Scheduler {
   /**
    * A live engine keeps the leases of everything it holds: work may wait in a connection-capped
    * egress path, or in a slow transaction, longer than one lease. Without renewal the rows would
-   * fall due and be claimed a second time while the first copy is still on its way.
+   * fall due and be claimed a second time while the first copy is still on its way. A timer, not
+   * the claim loop, renews: the loop may wait on the render budget for longer than a lease.
    */
-  private renewLeases(now: number): void {
-    if (now < this.renewAt) return;
-    this.renewAt = now + this.o.leaseMs / 3;
-    if (this.claimed.size > 0) this.deps.store.renewLeases([...this.claimed.keys()], now + this.o.leaseMs);
+  private renewLeases(): void {
+    if (this.claimed.size > 0) this.deps.store.renewLeases([...this.claimed.keys()], this.deps.now() + this.o.leaseMs);
   }
 
   private idle(nextDueAt: number | null, now: number): Promise<void> {
     const due = nextDueAt === null ? this.o.pollMs : nextDueAt - now;
-    const until = Math.max(0, Math.min(this.o.pollMs, due, this.renewAt - now));
+    const until = Math.max(0, Math.min(this.o.pollMs, due));
     const ac = new AbortController();
     return new Promise<void>((resolve) => {
       this.wake = () => {

@@ -23,6 +23,10 @@ export function userByEmail(db: Database.Database, email: string): User | null {
   return r ? toUser(r) : null;
 }
 
+export function countUsers(db: Database.Database): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM users`).get() as { n: number }).n;
+}
+
 export function createSession(db: Database.Database, tokenHash: string, userId: number, expiresAt: number): void {
   db.prepare(`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)`).run(tokenHash, userId, expiresAt);
 }

@@ -35,7 +35,7 @@ import { StoreError } from '../errors.js';
 import { applySuppressions, startScheduled, transitionCampaign } from './campaigns.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStats, type TalliedAttempt } from './stats.js';
-import { addUser, createSession, deleteSession, sessionUser, setApiKey, userByApiKey, userByEmail } from './accounts.js';
+import { addUser, countUsers, createSession, deleteSession, sessionUser, setApiKey, userByApiKey, userByEmail } from './accounts.js';
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
@@ -475,6 +475,10 @@ class SqliteStore implements Store {
 
   userByEmail(email: string): User | null {
     return userByEmail(this.db, email);
+  }
+
+  countUsers(): number {
+    return countUsers(this.db);
   }
 
   createSession(tokenHash: string, userId: number, expiresAt: number): void {

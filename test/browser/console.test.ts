@@ -118,11 +118,17 @@ describe('web console in Chromium', () => {
     await page.getByTestId('status').filter({ hasText: 'running' }).waitFor();
     await page.getByRole('button', { name: 'Pause campaign Browser campaign' }).click();
     await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
-    // Paused: the few in flight finish, then the count holds still.
-    const settled = await settle(delivered);
+    // Paused: the few recipients in flight finish (the engine says when none is left), then the
+    // count holds still, in the store and on the page.
+    const id = Number(/#\/campaigns\/(\d+)$/.exec(page.url())![1]);
+    await until(() => engine.scheduler.inFlight === 0, 'recipients still in flight after the pause');
+    engine.recorder.flush();
+    const settled = store.campaignCounters(id).counts.find((c) => c.status === 'delivered')?.count ?? 0;
     assert.ok(settled < 48, `paused with ${settled} delivered`);
-    await page.waitForTimeout(2000);
+    await page.getByTestId('count-delivered').filter({ hasText: new RegExp(`^${settled} \\(`) }).waitFor();
+    await page.waitForTimeout(2500);
     assert.equal(await delivered(), settled, 'nothing delivered while paused');
+    assert.equal(world.received().length, settled);
 
     await page.getByRole('button', { name: 'Resume campaign Browser campaign' }).click();
     await page.getByTestId('status').filter({ hasText: /running|finished/ }).waitFor();
@@ -153,14 +159,11 @@ describe('web console in Chromium', () => {
   });
 });
 
-/** Reads until two readings 1.5 s apart agree (at most 20 s). */
-async function settle(read: () => Promise<number>): Promise<number> {
-  let last = await read();
-  for (let i = 0; i < 13; i++) {
-    await new Promise((r) => setTimeout(r, 1500));
-    const now = await read();
-    if (now === last) return now;
-    last = now;
+/** Polls a condition every 100 ms, at most 30 s. */
+async function until(ok: () => boolean, why: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`count still moving after 20 s (${last})`);
+  throw new Error(why);
 }

@@ -45,6 +45,7 @@ test('mxpress start serves the API (key auth), the console and /metrics, and clo
       if (!base) await sleep(50);
     }
     assert.ok(base, `no admin line in: ${out}`);
+    assert.doesNotMatch(out, /login/, 'a database with users gets no first admin');
     assert.equal((await fetch(`${base}/api/v1/campaigns`)).status, 401);
     assert.equal((await fetch(`${base}/api/v1/campaigns`, { headers: { authorization: 'Bearer mxk_wrong' } })).status, 401);
     const list = await fetch(`${base}/api/v1/campaigns`, { headers: { authorization: `Bearer ${key}` } });
@@ -61,4 +62,40 @@ test('mxpress start serves the API (key auth), the console and /metrics, and clo
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+/** Starts the engine, waits for the banner, runs `check` with the admin URL and the banner, stops it. */
+async function withStarted(cfg: string, check: (base: string, out: string) => Promise<void>): Promise<void> {
+  const { child, done } = startCli(['start', '--config', cfg]);
+  try {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    let base: string | undefined;
+    for (let i = 0; i < 600 && !base; i++) {
+      base = /Stop with/.test(out) ? /admin {5}(http:\/\/127\.0\.0\.1:\d+)\/console\//.exec(out)?.[1] : undefined;
+      if (!base) await sleep(50);
+    }
+    assert.ok(base, `no admin line in: ${out}`);
+    await check(base, out);
+    child.kill('SIGTERM');
+    assert.equal((await done).code, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('a first start on a database without users creates an admin and shows its login once', async () => {
+  const cfg = config();
+  await withStarted(cfg, async (base, out) => {
+    const login = /login {5}(\S+) \/ (\S+) /.exec(out);
+    assert.ok(login, out);
+    assert.equal(login[1], 'admin@mxpress.local');
+    const key = /api key {3}(mxk_\S+)/.exec(out)?.[1];
+    const res = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: login[1], password: login[2] }) });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal((await fetch(`${base}/api/v1/campaigns`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  });
+  await withStarted(cfg, async (_base, out) => {
+    assert.doesNotMatch(out, /login|api key/, 'the second start shows nothing');
+  });
 });

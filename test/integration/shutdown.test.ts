@@ -40,13 +40,13 @@ describe('graceful shutdown', () => {
   const raw = () => world.rawFor('mx.stop.test');
 
   /** A fresh queue holding N recipients, and a config: one source, four connections, the given drain timeout. */
-  async function setup(drainTimeout: string, commandTimeout = '60s') {
+  async function setup(drainTimeout: string, commandTimeout = '60s', extraToml = '') {
     const dir = tempDir('mxpress-stop-');
     const config = writeConfig(dir, world, {
       sources: ['127.0.1.1'],
       timeouts: { command: commandTimeout },
       extraDelivery: 'max_connections_per_path = 4',
-      extraToml: `[shutdown]\ndrain_timeout = "${drainTimeout}"`,
+      extraToml: `[shutdown]\ndrain_timeout = "${drainTimeout}"\n${extraToml}`,
     });
     const prefix = `r${Math.random().toString(36).slice(2, 8)}`;
     await importRows(config, dir, Array.from({ length: N }, (_, i) => ({ email: `${prefix}${i}@stop.test`, name: `N${i}` })));
@@ -89,10 +89,14 @@ describe('graceful shutdown', () => {
     return engine.done;
   }
 
-  test('SIGTERM: in-flight transactions finish and are recorded, the rest is returned, exit 0', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { config, delivered, copies } = await setup('30s');
+  test('SIGTERM: in-flight transactions finish and are recorded, the rest is returned, listeners closed, exit 0', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // With the tracking listener on: an open listener would keep the process from exiting.
+    const { config, delivered, copies } = await setup('30s', '60s', '[tracking]\nbase_url = "https://t.stop.test"\nlisten = "127.0.0.1:0"');
     const r = await stopMidTransaction('slow', config);
     assert.equal(r.code, 0, r.stderr);
+    const url = /tracking\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(r.stdout)?.[1];
+    assert.ok(url, r.stdout);
+    await assert.rejects(fetch(`${url}/o/x`), 'the tracking listener is closed');
     const atStop = raw().received.length;
     assert.equal(atStop, seen, 'every message whose data was sent got its answer before the exit');
     const status = queueStatusOf(config);

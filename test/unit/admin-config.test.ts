@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../engine/config/errors.js';
-import { defaultConfig, loadConfig } from '../../engine/config/load.js';
-
-function load(toml: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'mxpress-admin-config-'));
-  writeFileSync(join(dir, 'mxpress.toml'), toml);
-  return loadConfig(join(dir, 'mxpress.toml'), {});
-}
+import { fails, load } from './config-helpers.js';
+import { defaultConfig } from '../../engine/config/load.js';
 
 test('[admin] listen: loopback 8025 by default, "off", or an address', () => {
   assert.deepEqual(defaultConfig().admin, { listen: { host: '127.0.0.1', port: 8025 } });
@@ -24,13 +15,5 @@ test('[admin] errors name the key and line', () => {
     ['[admin]\nlisten = 8025\n', 'admin.listen', /must be a string/],
     ['[admin]\nport = 8025\n', 'admin.port', /unknown/],
   ];
-  for (const [toml, key, message] of cases) {
-    assert.throws(() => load(toml), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.equal(err.key, key, err.message);
-      assert.equal(err.line, 2, err.message);
-      assert.match(err.message, message);
-      return true;
-    }, toml);
-  }
+  for (const [toml, key, message] of cases) fails(toml, { key, line: 2, message });
 });

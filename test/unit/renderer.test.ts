@@ -135,3 +135,14 @@ test('a worker that dies fails its task with RENDER_FAILED, and the pool goes on
     await pool.close();
   }
 });
+
+test('a worker stuck past the task timeout is replaced: its task fails with RENDER_FAILED, the next one is rendered', async () => {
+  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 5000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    await assert.rejects(pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} }), (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
+    const after = await pool.render(SOURCE, { id: 2, email: 'ok@d.test', attrs: { name: 'Ok' } });
+    assert.match(after.message.toString(), /^Subject: Hello Ok from home\r$/m);
+  } finally {
+    await pool.close();
+  }
+});

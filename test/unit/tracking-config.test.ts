@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../engine/config/errors.js';
-import { defaultConfig, loadConfig } from '../../engine/config/load.js';
+import { fails, load } from './config-helpers.js';
+import { defaultConfig } from '../../engine/config/load.js';
 import { parseListen } from '../../engine/config/tracking.js';
-
-function load(toml: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'mxpress-tracking-config-'));
-  writeFileSync(join(dir, 'mxpress.toml'), toml);
-  return loadConfig(join(dir, 'mxpress.toml'), {});
-}
 
 test('[tracking] defaults: listener address, no base URL (tracking unavailable)', () => {
   assert.deepEqual(defaultConfig().tracking, { listen: { host: '0.0.0.0', port: 8026 }, baseUrl: null, unsubscribeDomain: null });
@@ -50,13 +41,5 @@ test('[tracking] errors name the key and line', () => {
     ['[tracking]\nunsubscribe_domain = "not a domain"\n', 'tracking.unsubscribe_domain', /not a fully qualified domain name/],
     ['[tracking]\nbase = "https://t.sender.test"\n', 'tracking.base', /unknown/],
   ];
-  for (const [toml, key, message] of cases) {
-    assert.throws(() => load(toml), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.equal(err.key, key, err.message);
-      assert.equal(err.line, 2, err.message);
-      assert.match(err.message, message);
-      return true;
-    }, toml);
-  }
+  for (const [toml, key, message] of cases) fails(toml, { key, line: 2, message });
 });
