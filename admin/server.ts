@@ -12,7 +12,11 @@ import { StoreError } from '../storage/errors.js';
 import type { Store } from '../storage/store.js';
 import { attachUser, HttpError, sessionRoutes } from './auth/session.js';
 import { campaignFor, campaignRoutes } from './routes/campaigns.js';
+import { campaignEditRoutes } from './routes/campaign-edit.js';
 import { consoleRoutes } from './routes/console.js';
+import { listMemberRoutes } from './routes/list-members.js';
+import { listRoutes } from './routes/lists.js';
+import type { ZipLimits } from '../engine/ingress/zip.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { sourceRoutes } from './routes/sources.js';
 import { statsRoutes } from './routes/stats.js';
@@ -27,6 +31,8 @@ export interface AdminServerDeps {
   now?: () => number;
   /** Largest list upload, bytes. */
   uploadLimit?: number;
+  /** Zip-bomb guards for list uploads (engine/ingress/zip.ts defaults). */
+  zipLimits?: ZipLimits;
 }
 
 export interface RegisteredRoute {
@@ -73,7 +79,10 @@ export async function buildAdminServer(deps: AdminServerDeps) {
     async (api) => {
       attachUser(api, deps.store, now);
       await api.register(sessionRoutes, { store: deps.store, now });
-      await api.register(campaignRoutes, { store: deps.store, config: deps.config, now });
+      await api.register(campaignRoutes, { store: deps.store, config: deps.config, now, ...(deps.zipLimits ? { zipLimits: deps.zipLimits } : {}) });
+      await api.register(campaignEditRoutes, { store: deps.store, config: deps.config, now });
+      await api.register(listRoutes, { store: deps.store, now, ...(deps.zipLimits ? { zipLimits: deps.zipLimits } : {}) });
+      await api.register(listMemberRoutes, { store: deps.store, now });
       await api.register(statsRoutes, { store: deps.store, now, authorizeCampaign: (req, id) => void campaignFor(deps.store, req, id) });
       await api.register(suppressionRoutes, { store: deps.store, now });
       await api.register(sourceRoutes, { config: deps.config });

@@ -1,3 +1,5 @@
+import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from './lists.js';
+
 /**
  * The store interface: everything the engine persists goes through it, so a PostgreSQL adapter can
  * follow the SQLite one for multi-node (claims become `FOR UPDATE SKIP LOCKED`, leases stay leases).
@@ -61,6 +63,8 @@ export interface Campaign extends CampaignInput {
   createdAt: number;
   /** The user who made it (console and API); null for campaigns made by the CLI. */
   ownerId?: number | null;
+  /** For a test send: the campaign it tests. */
+  testOf?: number | null;
 }
 
 export interface NewRecipient {
@@ -419,6 +423,25 @@ export interface Store {
   /** API keys are stored hashed (sha256 of a 32-byte random key) and shown once. */
   setApiKey(userId: number, keyHash: string): void;
   userByApiKey(keyHash: string): User | null;
+
+  /** Recipient lists, suppression (global and per sender), sender domains: storage/lists.ts (issue #5). */
+  readonly lists: ListStore;
+  readonly suppressions: SuppressionStore;
+  readonly senderDomains: SenderDomainStore;
+  /**
+   * A new campaign (a draft unless told) whose recipients are the members of the lists that pass the
+   * filter, each address once. `invalidFrom`: a list whose invalid upload rows become the campaign's.
+   */
+  campaignFromLists(input: CampaignInput, listIds: readonly number[], filter: AttributeFilter, o: { ownerId: number | null; now: number; invalidFrom?: number }): ImportResult;
+  /** A draft copy of a campaign: same content, attachments, owner and recipients (all queued afresh). */
+  cloneCampaign(id: number, name: string, now: number): Campaign;
+  /**
+   * A test send of campaign `id`: a new `running` campaign with its content and these recipients,
+   * marked as a test of it (left out of campaign lists; the tested campaign's stats do not count it).
+   */
+  testSend(id: number, recipients: readonly NewRecipient[], now: number): ImportResult;
+  /** Changes a campaign's content if its status is one of `from` (compare-and-set); null when it was not. */
+  updateCampaign(id: number, from: readonly CampaignStatus[], patch: Partial<CampaignInput>): Campaign | null;
 
   close(): void;
 }

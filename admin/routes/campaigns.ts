@@ -1,38 +1,18 @@
-import { createWriteStream } from 'node:fs';
 import type {} from '@fastify/swagger';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../engine/config/schema.js';
-import { IngressError } from '../../engine/ingress/errors.js';
-import { importCampaignCsv } from '../../engine/ingress/import.js';
-import type { Campaign, Store } from '../../storage/store.js';
+import { importListUpload } from '../../engine/ingress/list-import.js';
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from '../../engine/ingress/zip.js';
+import type { AttributeFilter } from '../../storage/lists.js';
+import type { Campaign, CampaignInput, Store, User } from '../../storage/store.js';
 import { applyCampaignAction, CAMPAIGN_ACTIONS, CampaignStateError } from '../../engine/campaign/lifecycle.js';
 import { currentUser, HttpError } from '../auth/session.js';
+import { campaignInput, TEXT_FIELDS, type Fields } from './campaign-input.js';
+import { campaignSchema, createdCampaignSchema, idParams, newCampaignBody } from './campaign-schemas.js';
+import { listFor } from './lists.js';
+import { withUpload } from './upload.js';
 
-const TEXT_FIELDS = ['name', 'from', 'subject', 'html', 'text', 'pool'] as const;
-type Fields = Partial<Record<(typeof TEXT_FIELDS)[number], string>>;
-
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
-
-const campaignSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    name: { type: 'string' },
-    status: { type: 'string' },
-    from: { type: 'string' },
-    subject: { type: 'string' },
-    html: { type: ['string', 'null'] },
-    text: { type: ['string', 'null'] },
-    pool: { type: 'string' },
-    createdAt: { type: 'integer' },
-    ownerId: { type: ['integer', 'null'] },
-  },
-} as const;
+export { addressOf } from './campaign-input.js';
 
 /** 404 when there is no such campaign, 403 when it belongs to another sender. */
 export function campaignFor(store: Store, req: FastifyRequest, id: number): Campaign {
@@ -43,43 +23,22 @@ export function campaignFor(store: Store, req: FastifyRequest, id: number): Camp
   return c;
 }
 
-/** The address inside a From header (`News <news@x.test>` → `news@x.test`): the envelope sender. */
-export function addressOf(from: string): string | null {
-  const m = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from) ?? /^\s*([^<>\s]+@[^<>\s]+)\s*$/.exec(from);
-  return m ? m[1]! : null;
+interface NewCampaignBody extends Fields {
+  tracking?: boolean;
+  lists: number[];
+  filter?: AttributeFilter;
+  sendAt?: number | null;
 }
 
-function checkFields(f: Fields, config: Config): string | null {
-  if (!f.name?.trim()) return 'name: is required';
-  if (f.name.length > 200) return 'name: at most 200 characters';
-  if (!f.from?.trim()) return 'from: is required';
-  if (!addressOf(f.from)) return 'from: is not an address or "Name <address>"';
-  if (!f.subject?.trim()) return 'subject: is required';
-  if (!f.html?.trim() && !f.text?.trim()) return 'html: an HTML or a text body is required';
-  const pool = f.pool || 'default';
-  if (!config.pools[pool]) return `pool: "${pool}" is not a configured pool`;
-  return null;
+/** A draft campaign from lists; the lists must be the caller's (403) and exist (404). */
+function fromLists(store: Store, req: FastifyRequest, user: User, input: CampaignInput, b: { lists: number[]; filter?: AttributeFilter; sendAt?: number | null }, now: number, invalidFrom?: number) {
+  for (const id of b.lists) listFor(store, req, id);
+  const result = store.campaignFromLists(input, b.lists, b.filter ?? {}, { ownerId: user.id, now, ...(invalidFrom === undefined ? {} : { invalidFrom }) });
+  if (b.sendAt !== undefined && b.sendAt !== null) store.setSendAt(result.campaignId, b.sendAt);
+  return result;
 }
 
-/** Reads the multipart form: text fields and one list file, streamed to a temporary file. */
-async function readForm(req: FastifyRequest, dir: string): Promise<{ fields: Fields; file: string | null }> {
-  const fields: Fields = {};
-  let file: string | null = null;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file' || file) throw new HttpError(400, `${part.fieldname}: one list file, in the field "file"`);
-      file = join(dir, 'list.csv');
-      await pipeline((part as MultipartFile).file, createWriteStream(file));
-      if ((part as MultipartFile).file.truncated) throw new HttpError(413, 'file: larger than the upload limit');
-      continue;
-    }
-    if (!(TEXT_FIELDS as readonly string[]).includes(part.fieldname)) throw new HttpError(400, `${part.fieldname}: unknown field`);
-    fields[part.fieldname as keyof Fields] = String(part.value);
-  }
-  return { fields, file };
-}
-
-export async function campaignRoutes(app: FastifyInstance, o: { store: Store; config: Config; now?: () => number }): Promise<void> {
+export async function campaignRoutes(app: FastifyInstance, o: { store: Store; config: Config; now?: () => number; zipLimits?: ZipLimits }): Promise<void> {
   const { store } = o;
   const now = o.now ?? Date.now;
 
@@ -112,43 +71,34 @@ export async function campaignRoutes(app: FastifyInstance, o: { store: Store; co
     async (req) => campaignFor(store, req, req.params.id),
   );
 
-  app.post(
+  app.post<{ Body: NewCampaignBody | undefined }>(
     '/campaigns',
     {
       schema: {
         tags: ['campaigns'],
-        summary: 'New draft campaign from a multipart form: name, from, subject, html, text, pool and a CSV list in "file"',
-        consumes: ['multipart/form-data'],
+        summary:
+          'New draft campaign. JSON: content plus one or more list ids and an optional attribute filter and sendAt. ' +
+          'Multipart: the content fields and a CSV or zip in "file", which becomes a list of the same name first.',
+        consumes: ['application/json', 'multipart/form-data'],
+        body: { content: { 'application/json': { schema: newCampaignBody } } },
+        response: { 201: createdCampaignSchema },
       },
     },
     async (req, reply) => {
       const user = currentUser(req);
-      if (!req.isMultipart()) throw new HttpError(415, 'send multipart/form-data with the fields and the list file');
-      const dir = await mkdtemp(join(tmpdir(), 'mxpress-upload-'));
-      try {
-        const { fields, file } = await readForm(req, dir);
-        const problem = checkFields(fields, o.config);
-        if (problem) throw new HttpError(400, problem);
-        if (!file) throw new HttpError(400, 'file: a CSV list is required');
-        const input = {
-          name: fields.name!.trim(),
-          from: fields.from!.trim(),
-          mailFrom: addressOf(fields.from!)!,
-          subject: fields.subject!,
-          html: fields.html?.trim() ? fields.html : null,
-          text: fields.text?.trim() ? fields.text : null,
-          pool: fields.pool || 'default',
-        };
-        const result = await importCampaignCsv(store, input, file, now(), 'draft');
-        store.setCampaignOwner(result.campaignId, user.id);
-        const invalidRows = store.invalidRows(result.campaignId, 100);
-        return reply.code(201).send({ ...store.getCampaign(result.campaignId), report: { ...result, invalidRows } });
-      } catch (err) {
-        if (err instanceof IngressError) throw new HttpError(400, `file: ${err.message.replace(dir + '/', '')}`);
-        throw err;
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+      if (!req.isMultipart()) {
+        const b = req.body!;
+        const result = fromLists(store, req, user, campaignInput(b, o.config, b.tracking), b, now());
+        return reply.code(201).send({ ...store.getCampaign(result.campaignId), report: { ...result, invalidRows: [] } });
       }
+      const made = await withUpload(req, TEXT_FIELDS, async ({ fields, file, dir }) => {
+        const input = campaignInput(fields, o.config);
+        if (!file) throw new HttpError(400, 'file: a CSV list is required');
+        const upload = await importListUpload(store, { name: input.name, ownerId: user.id, file, workDir: dir, zipLimits: o.zipLimits ?? DEFAULT_ZIP_LIMITS, now: now() });
+        const result = fromLists(store, req, user, input, { lists: [upload.list.id] }, now(), upload.list.id);
+        return { ...result, duplicates: upload.duplicates, listId: upload.list.id, invalidRows: upload.invalidRows, duplicateRows: upload.duplicateRows };
+      });
+      return reply.code(201).send({ ...store.getCampaign(made.campaignId), report: made });
     },
   );
 

@@ -7,6 +7,10 @@ import { IngressError } from './errors.js';
 export interface CsvBatch {
   recipients: NewRecipient[];
   invalid: InvalidRow[];
+  /** The CSV line of each recipient, in the same order (lists report duplicates by line). */
+  lines: number[];
+  /** The attribute columns of the header, in file order (without `email`). */
+  columns: string[];
 }
 
 const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -22,19 +26,20 @@ export async function* readRecipientCsv(file: string, batchSize = 5000): AsyncGe
     parse({ bom: true, delimiter, info: true, skip_empty_lines: true, relax_column_count: true, trim: false }),
   );
   let header: Header | null = null;
-  let batch: CsvBatch = { recipients: [], invalid: [] };
+  let batch: CsvBatch = { recipients: [], invalid: [], lines: [], columns: [] };
   let sawRow = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = readHeader(record, file, info.lines);
+        batch.columns = header.names.filter((_, i) => i !== header!.emailIndex);
         continue;
       }
       sawRow = true;
       addRow(batch, header, record, info.lines);
       if (batch.recipients.length + batch.invalid.length >= batchSize) {
         yield batch;
-        batch = { recipients: [], invalid: [] };
+        batch = { recipients: [], invalid: [], lines: [], columns: batch.columns };
       }
     }
   } catch (err) {
@@ -81,6 +86,7 @@ function addRow(batch: CsvBatch, header: Header, record: string[], line: number)
     if (i !== header.emailIndex) attrs[name] = record[i]!;
   });
   batch.recipients.push({ email: verdict.email, domain: verdict.domain, attrs });
+  batch.lines.push(line);
 }
 
 /** Picks the delimiter that splits the header line into the most fields. */

@@ -5,14 +5,16 @@ import type { CampaignStatus } from '../store.js';
 
 const LIVE = `('queued', 'deferred')`;
 
-/** Marks recipients whose address is on the suppression list; they are never claimed. */
+/** Marks recipients whose address is suppressed (globally, or by the campaign's owner); they are never claimed. */
 export function applySuppressions(db: Database.Database, campaignId: number): number {
   return db
     .prepare(
       `UPDATE recipients SET status = 'suppressed', category = 'suppressed'
-       WHERE campaign_id = ? AND status IN ${LIVE} AND email IN (SELECT email FROM suppressions)`,
+       WHERE campaign_id = ? AND status IN ${LIVE}
+         AND (email IN (SELECT email FROM suppressions)
+              OR email IN (SELECT email FROM sender_suppressions WHERE owner_id = (SELECT owner_id FROM campaigns WHERE id = ?)))`,
     )
-    .run(campaignId).changes;
+    .run(campaignId, campaignId).changes;
 }
 
 /** Compare-and-set on the status; the side effects of entering `to` happen in the same transaction. */

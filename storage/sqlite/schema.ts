@@ -270,4 +270,55 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE campaigns ADD COLUMN owner_id INTEGER REFERENCES users(id);
   `,
+  `
+  -- Recipient lists kept apart from campaigns (issue #5), with what their upload refused; per-sender
+  -- suppression beside the global list; test sends; sender domains with their DKIM keys.
+  CREATE TABLE lists (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    owner_id   INTEGER REFERENCES users(id),
+    status     TEXT    NOT NULL,
+    columns    TEXT    NOT NULL DEFAULT '[]',
+    size       INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE list_members (
+    id         INTEGER PRIMARY KEY,
+    list_id    INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+    email      TEXT    NOT NULL,
+    domain     TEXT    NOT NULL,
+    attrs      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (list_id, email)
+  );
+  CREATE TABLE list_rejects (
+    id      INTEGER PRIMARY KEY,
+    list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+    kind    TEXT    NOT NULL,
+    file    TEXT,
+    line    INTEGER NOT NULL,
+    value   TEXT    NOT NULL,
+    reason  TEXT    NOT NULL
+  );
+  CREATE INDEX list_rejects_list ON list_rejects (list_id, id);
+  CREATE TABLE sender_suppressions (
+    owner_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email      TEXT    NOT NULL,
+    reason     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, email)
+  ) WITHOUT ROWID;
+  -- A test send is a small campaign of its own (so it goes through the engine like any other) that
+  -- names the campaign it tests; campaign lists leave it out, its stats are its own.
+  ALTER TABLE campaigns ADD COLUMN test_of INTEGER REFERENCES campaigns(id) ON DELETE CASCADE;
+  CREATE TABLE sender_domains (
+    domain        TEXT PRIMARY KEY,
+    selector      TEXT    NOT NULL,
+    algorithm     TEXT    NOT NULL,
+    private_key   TEXT    NOT NULL,
+    bounce_domain TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  `,
 ];

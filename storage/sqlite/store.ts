@@ -42,6 +42,10 @@ import { queueStatus } from './status.js';
 import { renewLeases } from './leases.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
+import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from '../lists.js';
+import { copyCampaignRecipients, copyListInvalidRows, copyListMembers, optionsJson, updateCampaignContent } from './campaign-lists.js';
+import { sqliteLists } from './lists.js';
+import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -59,6 +63,7 @@ interface CampaignRow {
   send_at: number | null;
   created_at: number;
   owner_id: number | null;
+  test_of: number | null;
 }
 
 interface ClaimRow {
@@ -114,9 +119,15 @@ function migrate(db: Database.Database): void {
 class SqliteStore implements Store {
   private readonly stmt;
   private readonly stats: SqliteStats;
+  readonly lists: ListStore;
+  readonly suppressions: SuppressionStore;
+  readonly senderDomains: SenderDomainStore;
 
   constructor(private readonly db: Database.Database) {
     this.stats = new SqliteStats(db);
+    this.lists = sqliteLists(db);
+    this.suppressions = sqliteSuppressions(db);
+    this.senderDomains = sqliteSenderDomains(db);
     this.stmt = {
       insertCampaign: db.prepare(
         `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)
@@ -165,7 +176,7 @@ class SqliteStore implements Store {
   beginImport(c: CampaignInput, now: number): number {
     return this.db.transaction(() => {
       const { name, from, mailFrom, subject, html, text, pool } = c;
-      const options = JSON.stringify({ replyTo: c.replyTo ?? null, headers: c.headers ?? {}, transferEncoding: c.transferEncoding ?? 'auto', tracking: c.tracking ?? false });
+      const options = optionsJson(c);
       const id = Number(this.stmt.insertCampaign.run({ name, from, mailFrom, subject, html, text, pool, options, now }).lastInsertRowid);
       const insert = this.db.prepare(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
@@ -452,7 +463,7 @@ class SqliteStore implements Store {
   listCampaigns(ownerId: number | null, limit: number, beforeId = Number.MAX_SAFE_INTEGER): Campaign[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM campaigns WHERE status != 'importing' AND id < ? AND (? IS NULL OR owner_id = ?) ORDER BY id DESC LIMIT ?`,
+        `SELECT * FROM campaigns WHERE status != 'importing' AND test_of IS NULL AND id < ? AND (? IS NULL OR owner_id = ?) ORDER BY id DESC LIMIT ?`,
       )
       .all(beforeId, ownerId, ownerId, limit) as CampaignRow[];
     return rows.map(toCampaign);
@@ -490,6 +501,49 @@ class SqliteStore implements Store {
     return userByApiKey(this.db, keyHash);
   }
 
+  campaignFromLists(input: CampaignInput, listIds: readonly number[], filter: AttributeFilter, o: { ownerId: number | null; now: number; invalidFrom?: number }): ImportResult {
+    return this.fillNewCampaign(input, o.ownerId, o.now, (id) => {
+      if (o.invalidFrom !== undefined) copyListInvalidRows(this.db, id, o.invalidFrom);
+      return copyListMembers(this.db, id, listIds, filter, o.now);
+    });
+  }
+
+  cloneCampaign(id: number, name: string, now: number): Campaign {
+    const c = this.requireCampaign(id);
+    const input = { ...c, name, attachments: this.campaignAttachments(id) };
+    const made = this.fillNewCampaign(input, c.ownerId ?? null, now, (to) => copyCampaignRecipients(this.db, to, id, now));
+    return this.getCampaign(made.campaignId)!;
+  }
+
+  testSend(id: number, recipients: readonly NewRecipient[], now: number): ImportResult {
+    const c = this.requireCampaign(id);
+    const input = { ...c, name: `Test of #${id}: ${c.name}`, attachments: this.campaignAttachments(id) };
+    return this.db.transaction(() => {
+      const made = this.fillNewCampaign(input, c.ownerId ?? null, now, (to) => {
+        this.addRecipients(to, [...recipients], [], now);
+        return 0; // addRecipients counted its rows already
+      });
+      this.db.prepare(`UPDATE campaigns SET test_of = ? WHERE id = ?`).run(id, made.campaignId);
+      this.transitionCampaign(made.campaignId, ['draft'], 'running', now);
+      return made;
+    })();
+  }
+
+  updateCampaign(id: number, from: readonly CampaignStatus[], patch: Partial<CampaignInput>): Campaign | null {
+    const c = this.requireCampaign(id);
+    return updateCampaignContent(this.db, id, from, c, patch) ? this.getCampaign(id) : null;
+  }
+
+  /** A new campaign filled by `fill` (returns the rows it inserted), then a draft, in one transaction. */
+  private fillNewCampaign(input: CampaignInput, ownerId: number | null, now: number, fill: (id: number) => number): ImportResult {
+    return this.db.transaction(() => {
+      const id = this.beginImport(input, now);
+      this.stats.countInserted(id, 'queued', fill(id));
+      if (ownerId !== null) this.setCampaignOwner(id, ownerId);
+      return this.finishImport(id, 'draft');
+    })();
+  }
+
   close(): void {
     this.db.close();
   }
@@ -516,6 +570,7 @@ function toCampaign(r: CampaignRow): Campaign {
     sendAt: r.send_at,
     createdAt: r.created_at,
     ownerId: r.owner_id,
+    testOf: r.test_of,
   };
 }
 

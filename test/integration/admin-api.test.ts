@@ -134,8 +134,9 @@ describe('admin API: sessions, CSRF, sender scoping, bad input, transitions, Ope
     assert.ok((await app.inject({ url: '/api/v1/campaigns', headers: as(root) })).json().items.some((x: { id: number }) => x.id === c.id));
     assert.equal((await app.inject({ url: `/api/v1/campaigns/${c.id}/stats`, headers: as(root) })).statusCode, 200);
     assert.equal((await app.inject({ url: '/api/v1/campaigns/9999', headers: as(root) })).statusCode, 404);
-    // Admin-only: suppression changes, sources, pools.
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/suppressions', headers: as(one), payload: { email: 'x@d.test' } })).statusCode, 403);
+    // Another sender's suppression list, sources, pools: refused.
+    const twoId = store.userByEmail('two@x.test')!.id;
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/suppressions', headers: as(one), payload: { email: 'x@d.test', owner: twoId } })).statusCode, 403);
     assert.equal((await app.inject({ url: '/api/v1/sources', headers: as(one) })).statusCode, 403);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/suppressions', headers: as(root), payload: { email: 'x@d.test' } })).statusCode, 201);
     const badEmail = await app.inject({ method: 'POST', url: '/api/v1/suppressions', headers: as(root), payload: { email: 'nope' } });
