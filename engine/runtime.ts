@@ -3,6 +3,9 @@ import type { Config } from './config/schema.js';
 import { MxResolver } from './dns/mx.js';
 import { defaultRules } from './outcome/classify.js';
 import { OutcomeRecorder, type RecorderDeps } from './outcome/recorder.js';
+import { PiscinaRenderer } from './render/pool.js';
+import { InProcessRenderer, type Renderer } from './render/renderer.js';
+import { RenderBudget } from './scheduler/budget.js';
 import { Egress } from './scheduler/egress.js';
 import { Scheduler } from './scheduler/engine.js';
 import { Pools } from './scheduler/pools.js';
@@ -13,6 +16,7 @@ import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
 import { signerFromKeys } from './dkim/keys.js';
 import type { MessageDecorator } from './render/decorate.js';
+import { trackingDecorator, trackingOptions, type TrackingOptions } from './tracking/decorator.js';
 import type { RenderDeps } from './render/message.js';
 
 export interface Engine {
@@ -21,15 +25,23 @@ export interface Engine {
   resolver: MxResolver;
   pools: Pools;
   recorder: OutcomeRecorder;
+  renderer: Renderer;
+  /** Stops the render workers; call after the scheduler has run. */
+  close(): Promise<void>;
 }
 
 export interface EngineOptions {
   onRecord?: RecorderDeps['onRecord'];
   onMissingTag?: (campaignId: number, key: string) => void;
-  /** Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's). */
+  /**
+   * Tracking links and unsubscribe URLs for rendered messages (the public tracking listener's).
+   * Not given: from `[tracking]` (none without a base URL). null: none.
+   */
   decorator?: MessageDecorator | null;
   now?: () => number;
   random?: () => number;
+  /** Replaces the renderer chosen from `[workers]` (tests pick one explicitly). */
+  renderer?: Renderer;
 }
 
 function renderDeps(config: Config, decorator: MessageDecorator | null): RenderDeps {
@@ -51,6 +63,7 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
+  const warmup = new WarmupLedger(config.shaping.warmup, store, now);
   const egress = new Egress({
     resolver,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
@@ -62,27 +75,53 @@ export function createEngine(config: Config, store: Store, log: Logger, o: Engin
     now,
     report,
     postpone,
+    returned: (sourceIp, siteKey, n) => {
+      if (sourceIp !== null) warmup.unreserve(sourceIp, siteKey, n);
+    },
     log,
   });
+  // A decorator given by the caller stays in this thread; the configured one is rebuilt in each worker.
+  const tracking = o.decorator === undefined ? trackingOptions(config.tracking, store) : null;
+  const render = renderDeps(config, o.decorator === undefined ? (tracking && trackingDecorator(tracking)) : o.decorator);
+  const renderer = o.renderer ?? createRenderer(config, render, o.decorator === undefined ? { tracking } : 'in-process');
+  const budget = new RenderBudget(config.workers.maxRendered);
   const preparer = new Preparer({
     store,
     resolver,
     pools,
     sites: new SiteResolver(config.shaping),
-    warmup: new WarmupLedger(config.shaping.warmup, store, now),
+    warmup,
     inBackoff: (sourceIp, siteKey) => egress.inBackoff(sourceIp, siteKey),
     report,
     release,
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,
-    render: renderDeps(config, o.decorator ?? null),
+    render,
+    renderer,
+    budget,
     verp: config.message.bounceDomain ? { key: store.secret('verp'), domain: config.message.bounceDomain } : null,
   });
   const publisher = new PathStatePublisher(store, egress, 1000);
+  // Warm-up counts given back by egress are written with the next tick (or the last one, stopping).
+  const tick = (t: number, final: boolean) => {
+    publisher.tick(t, final);
+    warmup.flush();
+  };
   scheduler = new Scheduler(
-    { store, recorder, preparer, egress, now, log, tick: (t, final) => publisher.tick(t, final) },
-    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000 },
+    { store, recorder, preparer, egress, now, log, budget, tick },
+    { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
-  return { scheduler, egress, resolver, pools, recorder };
+  return { scheduler, egress, resolver, pools, recorder, renderer, close: () => renderer.close() };
+}
+
+/**
+ * The worker pool, unless `[workers] threads = 0` or the caller's own decorator must be used (it holds
+ * functions, which cannot be sent to a worker thread): then this thread renders.
+ */
+export function createRenderer(config: Config, deps: RenderDeps, pool: { tracking: TrackingOptions | null } | 'in-process'): Renderer {
+  const threads = config.workers.threads;
+  if (threads === 0 || pool === 'in-process') return new InProcessRenderer(deps);
+  const m = config.message;
+  return new PiscinaRenderer({ threads, taskTimeoutMs: config.workers.taskTimeoutMs, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId, tracking: pool.tracking } });
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../../storage/store.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
-import { CliError, EXIT } from './exit.js';
+import { CliError, EXIT, isStorageFull } from './exit.js';
 
 /** `--config` or MXPRESS_CONFIG given: that file must exist. Neither: ./mxpress.toml when present, else defaults. */
 export function readConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
@@ -51,10 +51,33 @@ export function lockEngine(store: Store, log: Logger): void {
   if (!got.ok) throw new CliError(EXIT.locked, `another mxpress engine (pid ${got.holder}) is running on this database`);
   const released = store.releaseLeases(now);
   if (released > 0) log.info({ released, previousPid: got.tookOverFrom }, 'returned recipients leased by a stopped engine to the queue');
+  const purged = store.purgeAbortedImports();
+  if (purged.length > 0) log.warn({ campaigns: purged }, 'removed imports left unfinished by a stopped process or a full disk');
 }
 
-/** First signal: graceful stop. Second: exit now; leases are recovered by the next start. */
-export function onStopSignals(stop: () => void, log: Logger): () => void {
+/**
+ * Releases the engine lock on the way out. On a full disk that write fails too: the lock then names
+ * a dead pid and the next start takes it over, so the original error is what gets reported.
+ */
+export function unlockEngine(store: Store, log: Logger): void {
+  try {
+    store.releaseEngineLock(process.pid);
+  } catch (err) {
+    if (!isStorageFull(err)) throw err;
+    log.warn({ err: (err as Error).message }, 'could not release the engine lock (disk full); the next start takes it over');
+  }
+}
+
+/** A full disk during intake: one clear line, exit 6. */
+export function storageFullError(config: Config, what: string): CliError {
+  return new CliError(EXIT.storage, `storage full: ${config.storage.path}: database or disk is full; ${what} Free space and run it again.`);
+}
+
+/**
+ * First signal: graceful stop. Second: `abandon` (write what is known, return claimed recipients to
+ * the queue; synchronous), then exit 130 at once.
+ */
+export function onStopSignals(stop: () => void, log: Logger, abandon: () => void = () => undefined): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;
@@ -63,8 +86,12 @@ export function onStopSignals(stop: () => void, log: Logger): () => void {
       stop();
       return;
     }
-    log.warn({ signal }, 'second signal: exiting now; leased recipients are returned at the next start');
-    process.exit(EXIT.interrupted);
+    log.warn({ signal }, 'second signal: exiting now; recipients in flight returned to the queue');
+    try {
+      abandon();
+    } finally {
+      process.exit(EXIT.interrupted);
+    }
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

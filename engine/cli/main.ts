@@ -5,6 +5,8 @@ import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { suppressCommand } from './suppress.js';
+import { trackingCommand } from './tracking.js';
+import { userCommand } from './user.js';
 
 const USAGE = `usage: mxpress <command> [options]
 
@@ -18,12 +20,16 @@ commands:
   suppress  add|remove EMAIL… | list [--reason TEXT] [--config FILE]
   dkim      generate --domain D --selector S [--algorithm rsa-sha256|ed25519-sha256] [--bits 2048] [--out keys]
             write a signing key (mode 0600), print the DNS TXT record and the [[dkim]] entry
+  tracking  [--config FILE]        serve only the public tracking listener (opens, clicks, unsubscribe)
+  user      add --email E --role admin|sender [--password P] [--config FILE]
+            create a console/API user; prints its API key (and a password when none is given)
 
-exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database
+exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 bad input, 5 another engine runs on the database,
+            6 storage full
 `;
 
 type Command = (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand, dkim: dkimCommand };
+const COMMANDS: Record<string, Command> = { send: sendCommand, start: startCommand, status: statusCommand, suppress: suppressCommand, dkim: dkimCommand, tracking: trackingCommand, user: userCommand };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -11,8 +11,8 @@ import { compileTemplate, TemplateError } from '../render/template.js';
 import { createEngine } from '../runtime.js';
 import { untilQuiet } from '../scheduler/engine.js';
 import type { CampaignInput, ImportResult } from '../../storage/store.js';
-import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
-import { CliError, EXIT } from './exit.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, storageFullError, unlockEngine } from './common.js';
+import { CliError, EXIT, isStorageFull } from './exit.js';
 import { messageOptionsFromFlags } from './message-flags.js';
 import { buildSummary, formatSummary } from './summary.js';
 
@@ -46,6 +46,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
   const config = readConfig(v.config);
   const log = makeLogger(config, !v.json);
   const campaign = campaignFromFlags(v);
+  if (campaign.tracking && !config.tracking.baseUrl) throw new CliError(EXIT.config, '--track: [tracking] base_url is not set in the config, so there is nothing to link to');
   const store = openStore(config);
   try {
     let progress: Progress | null = null;
@@ -59,11 +60,15 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     const started = Date.now();
     const imported = await importCampaignCsv(store, campaign, v.csv!).catch((err: unknown) => {
       if (err instanceof IngressError) throw new CliError(EXIT.input, err.code === 'INPUT_INVALID' ? `message options: ${err.message}` : `--csv: ${err.message}`);
+      if (isStorageFull(err)) throw storageFullError(config, 'the campaign was not stored (what part of it was written is removed at the next start).');
       throw err;
     });
     progress = Progress.maybe(imported, !v.json);
-    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
-    await engine.scheduler.run(untilQuiet(maxWaitMs));
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
+      engine.scheduler.abandon();
+      store.releaseEngineLock(process.pid);
+    });
+    await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
     stopSignals();
     progress?.stop();
     store.finishCampaigns(Date.now());
@@ -71,7 +76,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     out.write(v.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     return EXIT.ok;
   } finally {
-    store.releaseEngineLock(process.pid);
+    unlockEngine(store, log);
     store.close();
   }
 }

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { startConfiguredBounceListener } from '../bounce/start.js';
 import { createEngine } from '../runtime.js';
-import { lockEngine, makeLogger, onStopSignals, openStore, readConfig } from './common.js';
+import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { CliError, EXIT } from './exit.js';
+import { startTrackingListener } from './tracking.js';
+import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener } from './admin.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -12,20 +14,35 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   const config = readConfig(values.config);
   const log = makeLogger(config);
   const store = openStore(config);
+  let tracking: Awaited<ReturnType<typeof startTrackingListener>> = null;
+  let admin: AdminListener | null = null;
+  let bounces: Awaited<ReturnType<typeof startConfiguredBounceListener>> = null;
   try {
     lockEngine(store, log);
-    const engine = createEngine(config, store, log);
-    const bounces = await startConfiguredBounceListener(config, store, log).catch((err: Error) => {
+    const metrics = engineMetrics();
+    const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
+    const started = await startAdminListener(config, store, log, engine, metrics.registry);
+    metrics.hook(started.metrics);
+    admin = started.listener;
+    tracking = await startTrackingListener(config, store, log);
+    bounces = await startConfiguredBounceListener(config, store, log).catch((err: Error) => {
       throw new CliError(EXIT.config, `bounce.listen: cannot listen: ${err.message}`);
     });
-    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log);
+    const login = admin ? await firstAdminLines(store) : '';
+    const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
+      engine.scheduler.abandon();
+      store.releaseEngineLock(process.pid);
+    });
     out.write(
       `mxpress engine running (pid ${process.pid})\n` +
         `  config    ${config.file ?? '(built-in defaults)'}\n` +
         `  database  ${config.storage.path}\n` +
         `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
-        (bounces ? `  bounces   listening on ${bounces.host}:${bounces.port} for ${config.message.bounceDomain}\n` : '') +
+        `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
+        login +
+        `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
+        `  bounces   ${bounces ? `listening on ${bounces.host}:${bounces.port} for ${config.message.bounceDomain}` : 'off (no [bounce] listen)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
     let lastFinishCheck = 0;
@@ -36,13 +53,15 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         store.finishCampaigns(now);
       }
       return false;
-    });
+    }).finally(() => engine.close());
     stopSignals();
-    await bounces?.close();
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
-    store.releaseEngineLock(process.pid);
+    await admin?.close();
+    await tracking?.close();
+    await bounces?.close();
+    unlockEngine(store, log);
     store.close();
   }
 }

@@ -1,12 +1,14 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { FQDN, quote, section } from './fields.js';
+import { duration, FQDN, integer, quote, section, timer } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkBounceListener, toBounceListener, type BounceListenerConfig } from './inbound.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
+import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
+import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
 
 /** The parsed configuration: durations in milliseconds, paths absolute. Every key: docs/configuration.md. */
 export interface Config {
@@ -39,6 +41,14 @@ export interface Config {
   /** The listener for bounces and feedback reports to the bounce domain: engine/config/inbound.ts. */
   bounceListener: BounceListenerConfig;
   log: { level: string };
+  /** Render pool: threads 0 renders in the main thread. */
+  workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
+  /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
+  shutdown: { drainTimeoutMs: number };
+  /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
+  tracking: TrackingConfig;
+  /** Admin API, console and /metrics listener: engine/config/admin.ts. */
+  admin: AdminConfig;
 }
 
 export const TLS_MODES = ['opportunistic', 'disabled'] as const;
@@ -46,44 +56,6 @@ export type TlsMode = (typeof TLS_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_STORAGE_PATH = './data/mxpress.db';
 export const DEFAULT_POOL = 'default';
-
-/**
- * Timeouts end up in Node timers, which fire after 1 ms when asked to wait more than 2^31 - 1 ms
- * (about 24.8 days): a longer timeout would silently act as almost none.
- */
-const MAX_TIMEOUT = { ms: 24 * 86_400_000, text: '24d' };
-
-/**
- * A duration string → milliseconds, above zero. Issues raised in transforms are fatal: a failed
- * transform leaves no value, and the cross-field checks must not run on a document with holes.
- */
-function duration(max?: { ms: number; text: string }) {
-  return z.string({ invalid_type_error: 'must be a duration string with a unit, e.g. "30s"' }).transform((text, ctx) => {
-    let millis: number;
-    try {
-      millis = parseDuration(text);
-    } catch (err) {
-      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: (err as Error).message });
-      return z.NEVER;
-    }
-    if (millis <= 0) {
-      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `${quote(text)} must be longer than zero` });
-      return z.NEVER;
-    }
-    if (max && millis > max.ms) {
-      ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `${quote(text)} is too long: a timeout can be at most "${max.text}"` });
-      return z.NEVER;
-    }
-    return millis;
-  });
-}
-
-const timeout = () => duration(MAX_TIMEOUT);
-
-function integer(min: number, max: number) {
-  const range = `must be a whole number ${min}..${max}`;
-  return z.number({ invalid_type_error: range }).int(range).min(min, range).max(max, range);
-}
 
 const ipAddress = z
   .string({ required_error: 'is required', invalid_type_error: 'must be an IP address string' })
@@ -139,16 +111,16 @@ const shapeSchema = z
     storage: section({ path: z.string().min(1, 'must not be empty').default(DEFAULT_STORAGE_PATH) }),
     dns: section({
       servers: z.array(dnsServer).default([]),
-      timeout: timeout().default('5s'),
+      timeout: timer().default('5s'),
       tries: integer(1, 10).default(2),
       max_cache_ttl: duration().default('1h'),
     }),
     delivery: section({
       port: integer(1, 65535).default(25),
-      connect_timeout: timeout().default('30s'),
-      greeting_timeout: timeout().default('60s'),
-      command_timeout: timeout().default('5m'),
-      idle_timeout: timeout().default('5s'),
+      connect_timeout: timer().default('30s'),
+      greeting_timeout: timer().default('60s'),
+      command_timeout: timer().default('5m'),
+      idle_timeout: timer().default('5s'),
       max_connections: integer(1, 100_000).default(200),
       max_connections_per_path: integer(1, 10_000).default(10),
       max_messages_per_connection: integer(1, 1_000_000).default(100),
@@ -166,8 +138,16 @@ const shapeSchema = z
       jitter: z.number({ invalid_type_error: 'must be a number 0..0.5' }).min(0, 'must be a number 0..0.5').max(0.5, 'must be a number 0..0.5').default(0.1),
     }),
     log: section({ level: z.enum(LOG_LEVELS).default('info') }),
+    shutdown: section({ drain_timeout: timer().default('30s') }),
     shaping: shapingSchema,
+    workers: section({
+      threads: integer(0, 256).optional(),
+      max_rendered: integer(1, 1_000_000).default(1000),
+      task_timeout: timer().default('30s'),
+    }),
     ...messageSchemas,
+    tracking: trackingSchema,
+    admin: adminSchema,
   })
   .strict();
 
@@ -254,6 +234,10 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     message,
     bounceListener: toBounceListener(raw.bounce),
     log: { level: raw.log.level },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
+    shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
+    tracking: toTracking(raw.tracking),
+    admin: toAdmin(raw.admin),
   };
 }
 

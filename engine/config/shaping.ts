@@ -2,20 +2,12 @@ import { z } from 'zod';
 import { parseRate, RateError, type Rate } from '../shaping/rate.js';
 import type { PathLimits, ShapingConfig, ShapingRule } from '../shaping/policy.js';
 import { parseDay } from '../shaping/warmup.js';
-import { parseDuration } from './duration.js';
-import { quote, section } from './fields.js';
+import { integer, quote, section, timer } from './fields.js';
 
 /**
  * The `[shaping]` section: limits per egress path (source × site) by default, per site pattern and
  * per recipient domain; backoff on throttling replies; warm-up of new sources. docs/configuration.md.
  */
-
-const MAX_TIMER_MS = 24 * 86_400_000;
-
-function integer(min: number, max: number) {
-  const range = `must be a whole number ${min}..${max}`;
-  return z.number({ invalid_type_error: range }).int(range).min(min, range).max(max, range);
-}
 
 const rate = z.string({ invalid_type_error: 'must be a rate string, e.g. "100/min"' }).transform((text, ctx): Rate => {
   try {
@@ -25,21 +17,6 @@ const rate = z.string({ invalid_type_error: 'must be a rate string, e.g. "100/mi
     ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: err.message });
     return z.NEVER;
   }
-});
-
-const duration = z.string({ invalid_type_error: 'must be a duration string with a unit, e.g. "30s"' }).transform((text, ctx) => {
-  let ms: number;
-  try {
-    ms = parseDuration(text);
-  } catch (err) {
-    ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: (err as Error).message });
-    return z.NEVER;
-  }
-  if (ms <= 0 || ms > MAX_TIMER_MS) {
-    ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: `${quote(text)} must be above zero and at most "24d"` });
-    return z.NEVER;
-  }
-  return ms;
 });
 
 /** `*.example.com` or an exact host/domain name. */
@@ -55,7 +32,7 @@ const limitKeys = {
   max_messages_per_connection: integer(1, 1_000_000).optional(),
   max_message_rate: rate.optional(),
   max_connection_rate: rate.optional(),
-  idle_timeout: duration.optional(),
+  idle_timeout: timer().optional(),
   max_recipients_per_transaction: integer(1, 1000).optional(),
 };
 
@@ -76,7 +53,7 @@ export const shapingSchema = section({
   domain: z.array(ruleSchema).default([]),
   backoff: section({
     categories: z.array(z.string()).default(['rate-limited']),
-    duration: duration.default('5m'),
+    duration: timer().default('5m'),
     max_connections: integer(1, 10_000).default(1),
     max_message_rate: rate.default('60/min'),
   }),

@@ -4,6 +4,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { MxHost } from '../dns/mx.js';
 import { parseReply } from '../outcome/reply.js';
 import type { AttemptResult, SmtpStage } from '../outcome/types.js';
+import { connectFrom, family, reachableFrom } from './connect.js';
+import { watchReplies } from './watchdog.js';
 
 export interface Source {
   address: string;
@@ -33,7 +35,7 @@ export interface TransactionResult {
 }
 
 /** nodemailer's error objects carry these fields; they are not in its typings. */
-interface SmtpError extends Error {
+export interface SmtpError extends Error {
   code?: string;
   response?: string;
   responseCode?: number;
@@ -47,6 +49,8 @@ interface ConnectionInternals {
   _socket?: TLSSocket;
   _destroyed?: boolean;
   _envelope?: { rejectedErrors?: SmtpError[] } | false;
+  /** Set while the STARTTLS handshake runs. */
+  upgrading?: boolean;
 }
 
 /**
@@ -65,6 +69,10 @@ export async function openSession(
   };
   for (const mx of hosts) {
     for (const address of await addressesOf(mx.host)) {
+      if (!reachableFrom(o.source?.address, address)) {
+        last = { result: unreachable(mx.host, address, o.source!.address), mxHost: mx.host };
+        continue;
+      }
       let attempt = await connectOnce(mx.host, address, o, o.tls === 'disabled');
       if (!attempt.ok && attempt.result.kind === 'failure' && attempt.result.failure === 'tls') {
         attempt = await connectOnce(mx.host, address, o, true);
@@ -76,29 +84,43 @@ export async function openSession(
   return { ok: false, ...last };
 }
 
-function connectOnce(host: string, address: string, o: SessionOptions, ignoreTLS: boolean): Promise<OpenResult> {
+function unreachable(host: string, address: string, source: string): AttemptResult {
+  const fam = (a: string) => `IPv${family(a)}`;
+  return { kind: 'failure', failure: 'network', message: `${host} [${address}] is ${fam(address)}; source ${source} is ${fam(source)}` };
+}
+
+async function connectOnce(host: string, address: string, o: SessionOptions, ignoreTLS: boolean): Promise<OpenResult> {
+  const tcp = await connectFrom(address, o.port, o.source?.address, o.connectTimeoutMs);
+  if (!tcp.ok) return { ok: false, result: tcp.failure, mxHost: host };
   const conn = new SMTPConnection({
     host: address,
     port: o.port,
+    connection: tcp.socket,
     name: o.source?.helo ?? hostname(),
-    localAddress: o.source?.address,
     ignoreTLS,
     opportunisticTLS: true,
     // Receiving MTAs mostly present certificates for names we did not connect by: opportunistic TLS
     // encrypts anyway and records whether the certificate verified (RFC 7435).
     tls: { rejectUnauthorized: false, servername: host },
-    connectionTimeout: o.connectTimeoutMs,
+    // The TCP connect is done; the client's connection timeout bounds the rest of the setup (greeting,
+    // EHLO, STARTTLS): the greeting gets its full timeout and the TLS handshake at least a command's.
+    connectionTimeout: o.greetingTimeoutMs + o.commandTimeoutMs,
     greetingTimeout: o.greetingTimeoutMs,
-    socketTimeout: o.commandTimeoutMs,
+    // The socket's idle timeout also runs while the greeting is awaited: it must not cut a greeting
+    // that greeting_timeout allows. The session tightens it to command_timeout once set up.
+    socketTimeout: Math.max(o.greetingTimeoutMs, o.commandTimeoutMs),
     allowInternalNetworkInterfaces: true,
   });
+  watchReplies(conn, o.commandTimeoutMs);
   return new Promise((resolve) => {
     let settled = false;
     const fail = (err: SmtpError) => {
       if (settled) return;
       settled = true;
+      // A broken handshake surfaces as a socket error; it is still STARTTLS failing.
+      const result = (conn as unknown as ConnectionInternals).upgrading ? tlsFailure(err) : toAttemptResult(err, 'connect');
       conn.close();
-      resolve({ ok: false, result: toAttemptResult(err, 'connect'), mxHost: host });
+      resolve({ ok: false, result, mxHost: host });
     };
     conn.once('error', fail);
     conn.connect((err?: Error | null) => {
@@ -106,14 +128,22 @@ function connectOnce(host: string, address: string, o: SessionOptions, ignoreTLS
       if (settled) return;
       settled = true;
       conn.removeListener('error', fail);
-      resolve({ ok: true, session: new SmtpSession(conn, host, address) });
+      resolve({ ok: true, session: new SmtpSession(conn, host, address, o.commandTimeoutMs) });
     });
   });
+}
+
+function tlsFailure(err: SmtpError): AttemptResult {
+  return { kind: 'failure', failure: 'tls', message: `STARTTLS handshake failed: ${err.message}` };
 }
 
 /** An open SMTP session to one MX host; carries several transactions in turn. */
 export class SmtpSession {
   private broken = false;
+  /** Pending RSET after a failed transaction: a MAIL sent before its reply would be taken for it. */
+  private resetting: Promise<void> = Promise.resolve();
+  /** Ends the transaction in flight (set while one is). */
+  private cut: (() => void) | null = null;
   transactions = 0;
   readonly tls: TlsState;
 
@@ -121,9 +151,11 @@ export class SmtpSession {
     private readonly conn: SMTPConnection,
     readonly mxHost: string,
     readonly address: string,
+    commandTimeoutMs: number,
   ) {
     const socket = (conn as unknown as ConnectionInternals)._socket;
     this.tls = !conn.secure ? 'none' : socket?.authorized ? 'verified' : 'unverified';
+    socket?.setTimeout(commandTimeoutMs);
     // Errors after setup also reach the pending send's callback; this listener only keeps an
     // 'error' event from being unhandled and marks the session as no longer usable.
     conn.on('error', () => {
@@ -132,6 +164,27 @@ export class SmtpSession {
     conn.on('end', () => {
       this.broken = true;
     });
+    this.ended = new Promise((resolve) => conn.once('end', () => resolve()));
+  }
+
+  private readonly ended: Promise<void>;
+
+  /**
+   * Resolves once the connection is closed (after QUIT, or broken), or after `maxMs`. A receiver
+   * counts a connection until its socket closes, so a connection cap must too.
+   */
+  closed(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+      timer.unref();
+    });
+    return Promise.race([this.ended, bound]).finally(() => clearTimeout(timer));
+  }
+
+  /** Resolves once the session can take the next transaction (or is known to be broken). */
+  ready(): Promise<void> {
+    return this.resetting;
   }
 
   get usable(): boolean {
@@ -142,7 +195,18 @@ export class SmtpSession {
   send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
     const started = Date.now();
     this.transactions++;
-    return new Promise((resolve) => {
+    return new Promise((resolveOnce) => {
+      let done = false;
+      const resolve = (r: TransactionResult) => {
+        if (done) return;
+        done = true;
+        this.cut = null;
+        resolveOnce(r);
+      };
+      this.cut = () => {
+        const result: AttemptResult = { kind: 'failure', failure: 'network', message: 'connection cut: the engine is stopping' };
+        resolve({ results: fillMissing(new Map(), rcpts, result), durationMs: Date.now() - started });
+      };
       this.conn.send({ from: mailFrom, to: rcpts }, message, (err, info) => {
         const durationMs = Date.now() - started;
         if (err) return void this.afterError(err as SmtpError, rcpts, durationMs, resolve);
@@ -155,6 +219,13 @@ export class SmtpSession {
         resolve({ results: fillMissing(results, rcpts, accepted), durationMs });
       });
     });
+  }
+
+  /** Cuts the connection now; a transaction in flight ends as a network failure. */
+  abort(): void {
+    this.broken = true;
+    this.conn.close();
+    this.cut?.();
   }
 
   quit(): void {
@@ -177,11 +248,18 @@ export class SmtpSession {
       this.conn.close();
       return;
     }
-    this.conn.reset((resetErr) => {
-      if (resetErr) {
-        this.broken = true;
-        this.conn.close();
-      }
+    // The outcome is known now; the next transaction waits for the RSET reply (see ready()).
+    this.resetting = new Promise((done) => {
+      const ended = () => done();
+      this.conn.once('end', ended);
+      this.conn.reset((resetErr) => {
+        this.conn.removeListener('end', ended);
+        if (resetErr) {
+          this.broken = true;
+          this.conn.close();
+        }
+        done();
+      });
     });
   }
 }
@@ -203,7 +281,8 @@ const STAGES: Record<string, SmtpStage> = {
 
 /** Maps a nodemailer error to what classification reads: the server's reply when there was one. */
 export function toAttemptResult(err: SmtpError, fallbackStage: SmtpStage): AttemptResult {
-  if (err.response && err.responseCode) {
+  // A response without a reply code is still evidence: parsed, it classifies as not-SMTP (protocol).
+  if (err.response) {
     const stage = err.command === 'DATA' ? (err.code === 'EENVELOPE' ? 'data' : 'message') : (STAGES[err.command ?? ''] ?? fallbackStage);
     return parseReply(err.response, stage);
   }

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Failure } from '../outcome/types.js';
 
 /** One MX host with the addresses to try, in order. */
@@ -15,6 +16,11 @@ export interface Route {
   hosts: MxHost[];
   /** True when the domain had no MX and its own A/AAAA serve as the implicit MX (RFC 5321 §5.1). */
   implicit: boolean;
+  /**
+   * Address families (4, 6) the hosts have between them: a source must be of one of them. Absent
+   * or empty: unknown, any source may try (the connection attempt reports what fails).
+   */
+  families?: number[];
 }
 
 export type RouteResult = Route | { kind: 'failure'; failure: Failure };
@@ -109,14 +115,15 @@ export class MxResolver {
     }
     if (records.length === 0) return this.implicitMx(domain);
     const hosts = records.map((r) => ({ host: r.exchange.toLowerCase().replace(/\.$/, ''), preference: r.priority }));
-    const ttls = await Promise.all(hosts.map((h) => this.lookupAddresses(h.host).then((a) => a.ttlMs)));
-    return { result: makeRoute(hosts, false), ttlMs: Math.min(this.opts.maxCacheTtlMs, ...ttls) };
+    const found = await Promise.all(hosts.map((h) => this.lookupAddresses(h.host)));
+    const addresses = found.flatMap((a) => a.addresses);
+    return { result: makeRoute(hosts, false, addresses), ttlMs: Math.min(this.opts.maxCacheTtlMs, ...found.map((a) => a.ttlMs)) };
   }
 
   private async implicitMx(domain: string) {
     const { addresses, ttlMs } = await this.lookupAddresses(domain);
     if (addresses.length === 0) return dnsFailure(domain, 'ENOTFOUND', `${domain} has no MX and no address records`);
-    return { result: makeRoute([{ host: domain, preference: 0 }], true) as RouteResult, ttlMs };
+    return { result: makeRoute([{ host: domain, preference: 0 }], true, addresses) as RouteResult, ttlMs };
   }
 
   private async lookupAddresses(host: string): Promise<{ addresses: string[]; ttlMs: number }> {
@@ -133,10 +140,11 @@ export class MxResolver {
   }
 }
 
-function makeRoute(hosts: MxHost[], implicit: boolean): Route {
+function makeRoute(hosts: MxHost[], implicit: boolean, addresses: string[]): Route {
   const sorted = [...hosts].sort((a, b) => a.preference - b.preference);
   const site = [...new Set(sorted.map((h) => h.host))].sort().join(',');
-  return { kind: 'route', site, hosts: sorted, implicit };
+  const families = [...new Set(addresses.map((a) => isIP(a)))].filter((f) => f !== 0).sort();
+  return { kind: 'route', site, hosts: sorted, implicit, families };
 }
 
 function dnsFailure(domain: string, code: string, message: string): { result: RouteResult; ttlMs: number } {

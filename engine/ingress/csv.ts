@@ -7,6 +7,10 @@ import { IngressError } from './errors.js';
 export interface CsvBatch {
   recipients: NewRecipient[];
   invalid: InvalidRow[];
+  /** The CSV line of each recipient, in the same order (lists report duplicates by line). */
+  lines: number[];
+  /** The attribute columns of the header, in file order (without `email`). */
+  columns: string[];
 }
 
 const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -22,17 +26,20 @@ export async function* readRecipientCsv(file: string, batchSize = 5000): AsyncGe
     parse({ bom: true, delimiter, info: true, skip_empty_lines: true, relax_column_count: true, trim: false }),
   );
   let header: Header | null = null;
-  let batch: CsvBatch = { recipients: [], invalid: [] };
+  let batch: CsvBatch = { recipients: [], invalid: [], lines: [], columns: [] };
+  let sawRow = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = readHeader(record, file, info.lines);
+        batch.columns = header.names.filter((_, i) => i !== header!.emailIndex);
         continue;
       }
+      sawRow = true;
       addRow(batch, header, record, info.lines);
       if (batch.recipients.length + batch.invalid.length >= batchSize) {
         yield batch;
-        batch = { recipients: [], invalid: [] };
+        batch = { recipients: [], invalid: [], lines: [], columns: batch.columns };
       }
     }
   } catch (err) {
@@ -41,6 +48,7 @@ export async function* readRecipientCsv(file: string, batchSize = 5000): AsyncGe
     throw new IngressError('CSV_MALFORMED', e.message.replace(/^Invalid Record Length: /, ''), file, e.lines);
   }
   if (!header) throw new IngressError('CSV_EMPTY', 'the file has no header row (expected a column named "email")', file, 1);
+  if (!sawRow) throw new IngressError('CSV_EMPTY', 'the file has a header but no rows', file, 2);
   if (batch.recipients.length + batch.invalid.length > 0) yield batch;
 }
 
@@ -78,6 +86,7 @@ function addRow(batch: CsvBatch, header: Header, record: string[], line: number)
     if (i !== header.emailIndex) attrs[name] = record[i]!;
   });
   batch.recipients.push({ email: verdict.email, domain: verdict.domain, attrs });
+  batch.lines.push(line);
 }
 
 /** Picks the delimiter that splits the header line into the most fields. */
@@ -89,8 +98,15 @@ function sniffDelimiter(file: string): string {
     throw new IngressError('CSV_NOT_FOUND', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
   }
   const buf = Buffer.alloc(65536);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, 0);
+  } catch (err) {
+    // A directory opens but does not read (EISDIR).
+    throw new IngressError('CSV_NOT_FOUND', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+  } finally {
+    closeSync(fd);
+  }
   const firstLine = buf.subarray(0, n).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
   let best: string = ',';
   let bestCount = 0;

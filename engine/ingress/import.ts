@@ -7,7 +7,7 @@ import { checkMessageOptions } from './message.js';
  * Streams a CSV into a new campaign. The campaign stays `importing` (never claimed) until the last
  * row is stored; any failure removes it whole, so a bad file leaves nothing half-stored.
  */
-export async function importCampaignCsv(store: Store, campaign: CampaignInput, file: string, now = Date.now()): Promise<ImportResult> {
+export async function importCampaignCsv(store: Store, campaign: CampaignInput, file: string, now = Date.now(), status: 'running' | 'draft' = 'running'): Promise<ImportResult> {
   const problems = checkMessageOptions(campaign);
   if (problems.length > 0) throw new IngressError('INPUT_INVALID', problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
   const id = store.beginImport(campaign, now);
@@ -16,9 +16,14 @@ export async function importCampaignCsv(store: Store, campaign: CampaignInput, f
     for await (const batch of readRecipientCsv(file)) {
       duplicates += store.addRecipients(id, batch.recipients, batch.invalid, now).duplicates;
     }
-    return { ...store.finishImport(id), duplicates };
+    return { ...store.finishImport(id, status), duplicates };
   } catch (err) {
-    store.abortImport(id);
+    try {
+      store.abortImport(id);
+    } catch {
+      // A full disk refuses the abort too: the campaign stays `importing` (never claimed) and the
+      // next engine start removes it (Store.purgeAbortedImports). The first error is the one to report.
+    }
     throw err;
   }
 }

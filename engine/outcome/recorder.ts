@@ -9,6 +9,8 @@ export interface AttemptContext {
   mxHost: string | null;
   durationMs: number;
   tls: TlsState;
+  /** The site (MX set) of the egress path, when a connection was tried; for metrics by site. */
+  site?: string;
 }
 
 export interface RecorderDeps {
@@ -20,7 +22,18 @@ export interface RecorderDeps {
   /** Outcomes are written in one transaction per flush: at most this many, at least this often. */
   maxBatch: number;
   flushMs: number;
-  onRecord?: (rec: AttemptRecord, r: ClaimedRecipient) => void;
+  onRecord?: (rec: AttemptRecord, r: ClaimedRecipient, ctx: AttemptContext) => void;
+}
+
+/**
+ * Longest reply text kept in an event. Classification saw the whole reply; the event keeps enough
+ * to read it, so a server answering with 500 lines cannot make every event row 100 KB.
+ */
+export const MAX_EVENT_TEXT = 1000;
+
+export function bounded(text: string): string {
+  if (text.length <= MAX_EVENT_TEXT) return text;
+  return `${text.slice(0, MAX_EVENT_TEXT)}… (${text.length - MAX_EVENT_TEXT} more characters)`;
 }
 
 /**
@@ -49,13 +62,13 @@ export class OutcomeRecorder {
       mxHost: ctx.mxHost,
       code: reply ? reply.code : null,
       enhanced: reply?.enhanced ?? null,
-      text: result.kind === 'reply' ? result.text : result.message,
+      text: bounded(result.kind === 'reply' ? result.text : result.message),
       durationMs: ctx.durationMs,
       tls: ctx.tls,
       at: now,
     };
     this.buffer.push(rec);
-    this.deps.onRecord?.(rec, r);
+    this.deps.onRecord?.(rec, r, ctx);
     if (this.buffer.length >= this.deps.maxBatch) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.deps.flushMs);
     return rec;

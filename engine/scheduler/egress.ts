@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedRecipient, PathState } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import { openSession, type SessionOptions, type SmtpSession, type Source } from '../delivery/session.js';
@@ -7,7 +6,7 @@ import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { isThrottle } from '../shaping/backoff.js';
 import type { ShapedSite, ShapingConfig } from '../shaping/policy.js';
-import { EgressPath, pathKey, type Job } from './path.js';
+import { EgressPath, pathKey, type Job, type Lane } from './path.js';
 
 export type { Job } from './path.js';
 
@@ -29,6 +28,11 @@ export interface EgressDeps {
   report: (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext) => void;
   /** Not an attempt: the recipient returns to the queue, due at `at`. */
   postpone: (r: ClaimedRecipient, at: number) => void;
+  /**
+   * Recipients of a path went back to the queue without an attempt (held back by its rate, or
+   * stopping): what was reserved for them against the source's warm-up cap is given back.
+   */
+  returned?: (sourceIp: string | null, siteKey: string, recipients: number) => void;
   log?: { info: (obj: object, msg: string) => void };
 }
 
@@ -41,12 +45,21 @@ export interface EgressDeps {
 export class Egress {
   private readonly paths = new Map<string, EgressPath>();
   private readonly perSource = new Map<string, number>();
+  /** Open sessions, so stopping can cut them. */
+  private readonly sessions = new Set<SmtpSession>();
   private connections = 0;
+  private readonly closedWaiters = new Set<() => void>();
   private queuedRecipients = 0;
   private activeRecipients = 0;
   private readonly idle = new Set<() => void>();
   /** Jobs taken by a session that waits for a message token. */
-  private readonly held = new Set<Job>();
+  private readonly held = new Map<Job, { path: EgressPath; wake: () => void }>();
+  /**
+   * Who could not open a connection at the last pump because a cap was full: anyone (global cap),
+   * a source (its cap), or a path (its cap, with a lane of it waiting). A session that runs out of
+   * work then QUITs at once instead of idling, so the waiting one gets the slot.
+   */
+  private starved = { global: false, sources: new Set<string>(), paths: new Set<string>() };
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
 
@@ -66,14 +79,14 @@ export class Egress {
     const key = pathKey(source, site.key);
     let path = this.paths.get(key);
     if (!path) {
-      path = new EgressPath(key, source, route, site, now);
+      path = new EgressPath(key, source, site, now);
       this.paths.set(key, path);
     }
-    path.route = route;
+    const lane = path.lane(route);
     this.queuedRecipients += job.recipients.length;
-    const waiter = path.waiters.shift();
+    const waiter = lane.waiters.shift();
     if (waiter) return waiter(job);
-    path.queue.push(job);
+    lane.jobs.push(job);
     this.trim(path, now);
     this.pump();
   }
@@ -97,27 +110,46 @@ export class Egress {
   /** Wakes idle sessions so they QUIT now instead of after idle_timeout. */
   closeIdle(): void {
     for (const path of this.paths.values()) {
-      for (const w of path.waiters.splice(0)) w(null);
+      for (const lane of path.lanes.values()) for (const w of lane.waiters.splice(0)) w(null);
     }
+  }
+
+  /** Stopping, past the drain timeout: cuts every open session; transactions end as failures. */
+  abort(): void {
+    for (const session of this.sessions) session.abort();
   }
 
   /** Stopping: takes every job not yet in a transaction out of egress; their recipients are returned. */
   takeQueued(): ClaimedRecipient[] {
     const out: ClaimedRecipient[] = [];
-    for (const path of this.paths.values()) for (const job of path.queue.splice(0)) out.push(...job.recipients);
-    for (const job of this.held) out.push(...job.recipients);
+    const give = (path: EgressPath, jobs: Iterable<Job>) => {
+      let n = 0;
+      for (const job of jobs) {
+        out.push(...job.recipients);
+        n += job.recipients.length;
+      }
+      if (n > 0) this.deps.returned?.(path.sourceIp, path.site.key, n);
+    };
+    for (const path of this.paths.values()) for (const lane of path.lanes.values()) give(path, lane.jobs.splice(0));
+    for (const [job, { path, wake }] of this.held) {
+      give(path, [job]);
+      wake();
+    }
     this.held.clear();
     this.queuedRecipients -= out.length;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
+    // Else a later wake-up earlier than the cancelled one would never be scheduled.
+    this.wakeAt = Infinity;
     this.notifyIdle();
     return out;
   }
 
   private pump(): void {
     const now = this.deps.now();
+    this.starved = { global: false, sources: new Set(), paths: new Set() };
     for (const path of this.paths.values()) {
-      if (path.disposable(now)) {
+      if (path.disposable(this.deps.shaping.backoff, now)) {
         this.paths.delete(path.key);
         continue;
       }
@@ -128,22 +160,29 @@ export class Egress {
   /** Opens connections for one path while its queue and every cap allow; false at the global cap. */
   private pumpPath(path: EgressPath, now: number): boolean {
     const max = path.limits(this.deps.shaping.backoff, now).maxConnections;
-    while (path.queue.length > 0 && path.sessions < max) {
-      if (path.sessions > 0 && path.queue.length <= path.sessions) break;
+    while (path.sessions < max) {
+      const lane = path.laneToOpen();
+      if (!lane) break;
       if (this.connections >= this.deps.maxConnections) {
         // At the global cap, an idle session elsewhere gives its slot up (it QUITs, then pumps again).
-        this.quitOneIdle(path);
+        this.starved.global = true;
+        this.quitOneIdle(path, () => true);
         return false;
       }
       const ip = path.sourceIp;
-      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) break;
+      if (ip !== null && (this.perSource.get(ip) ?? 0) >= this.deps.shaping.maxConnectionsPerSource) {
+        this.starved.sources.add(ip);
+        this.quitOneIdle(path, (other) => other.sourceIp === ip);
+        break;
+      }
       const wait = path.connects.take(now, path.site.limits.maxConnectionRate);
       if (wait > 0) {
         this.wakeIn(wait, now);
         break;
       }
-      void this.runConnection(path);
+      void this.runConnection(path, lane);
     }
+    if (path.sessions >= max && path.laneToOpen()?.sessions === 0) this.starved.paths.add(path.key);
     if (path.inBackoff(now)) this.wakeIn(path.backoff.until! - now, now);
     return true;
   }
@@ -163,11 +202,13 @@ export class Egress {
     this.wakeTimer.unref();
   }
 
-  private quitOneIdle(except: EgressPath): void {
+  private quitOneIdle(except: EgressPath, which: (other: EgressPath) => boolean): void {
     for (const other of this.paths.values()) {
-      if (other === except) continue;
-      const waiter = other.waiters.shift();
-      if (waiter) return waiter(null);
+      if (other === except || !which(other)) continue;
+      for (const lane of other.lanes.values()) {
+        const waiter = lane.waiters.shift();
+        if (waiter) return waiter(null);
+      }
     }
   }
 
@@ -175,42 +216,47 @@ export class Egress {
     if (ip !== null) this.perSource.set(ip, (this.perSource.get(ip) ?? 0) + delta);
   }
 
-  private async runConnection(path: EgressPath): Promise<void> {
+  private async runConnection(path: EgressPath, lane: Lane): Promise<void> {
     path.sessions++;
+    lane.sessions++;
     this.connections++;
     this.countSource(path.sourceIp, 1);
     try {
-      const open = await openSession(path.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
+      const open = await openSession(lane.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
         ...this.deps.session,
         source: path.source,
       });
-      if (!open.ok) return this.failPath(path, open.result, open.mxHost);
-      await this.carry(path, open.session);
+      if (!open.ok) return this.failLane(path, lane, open.result, open.mxHost);
+      this.sessions.add(open.session);
+      await this.carry(path, lane, open.session).finally(() => this.sessions.delete(open.session));
     } finally {
       path.sessions--;
+      lane.sessions--;
       this.connections--;
+      if (this.connections === 0) this.notifyClosed();
       this.countSource(path.sourceIp, -1);
       this.pump();
     }
   }
 
-  private async carry(path: EgressPath, session: SmtpSession): Promise<void> {
+  private async carry(path: EgressPath, lane: Lane, session: SmtpSession): Promise<void> {
     const limits = path.site.limits;
     for (;;) {
-      const job = path.queue.shift() ?? (await this.nextJob(path, limits.idleTimeoutMs));
+      const job = lane.jobs.shift() ?? (this.slotWanted(path) ? null : await this.nextJob(lane, limits.idleTimeoutMs));
       if (!job) break;
+      await session.ready();
       const admitted = session.usable ? await this.admit(path, job) : 'back';
       if (admitted === 'gone') break;
       if (admitted === 'back' || !session.usable) {
         // Closed while idle, or the path slowed down: not an attempt; the job goes back to the queue.
-        path.queue.unshift(job);
+        lane.jobs.unshift(job);
         break;
       }
       this.queuedRecipients -= job.recipients.length;
       this.activeRecipients += job.recipients.length;
       const tx = await session.send(job.mailFrom, job.recipients.map((r) => r.email), job.message);
       path.sent++;
-      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls };
+      const ctx = { sourceIp: path.sourceIp, mxHost: session.mxHost, durationMs: tx.durationMs, tls: session.tls, site: path.site.key };
       for (const r of job.recipients) this.deps.report(r, tx.results.get(r.email)!, ctx);
       this.activeRecipients -= job.recipients.length;
       this.observe(path, tx.results.values());
@@ -219,6 +265,9 @@ export class Egress {
       if (path.sessions > path.limits(this.deps.shaping.backoff, this.deps.now()).maxConnections) break;
     }
     session.quit();
+    // The slot is free once the socket is closed, not when QUIT is sent: else the next connection
+    // may reach the receiver while it still counts this one.
+    await session.closed(this.deps.session.commandTimeoutMs);
   }
 
   /**
@@ -233,8 +282,16 @@ export class Egress {
       if (path.sessions > limits.maxConnections) return 'back';
       const wait = path.messages.take(now, limits.maxMessageRate);
       if (wait === 0) return 'go';
-      this.held.add(job);
-      await sleep(wait);
+      // Stopping takes the job back and wakes the session at once, so it QUITs instead of
+      // holding its connection (and the process) until the token comes.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.held.set(job, { path, wake });
+      });
       if (!this.held.delete(job)) return 'gone';
     }
   }
@@ -264,46 +321,71 @@ export class Egress {
     const rate = path.limits(this.deps.shaping.backoff, now).maxMessageRate;
     if (rate === null) return;
     const keep = Math.max(1, Math.floor(this.deps.backlogMs * rate.perMs));
-    if (path.queue.length <= keep) return;
-    const excess = path.queue.splice(keep);
+    if (path.queuedJobs <= keep) return;
+    let kept = 0;
+    const excess: Job[] = [];
+    for (const lane of path.lanes.values()) {
+      const room = Math.max(0, keep - kept);
+      kept += Math.min(room, lane.jobs.length);
+      excess.push(...lane.jobs.splice(room));
+    }
     excess.forEach((job, i) => {
       const at = now + Math.ceil((keep + i) / rate.perMs);
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.postpone(r, at);
     });
+    this.deps.returned?.(path.sourceIp, path.site.key, excess.reduce((n, job) => n + job.recipients.length, 0));
     this.notifyIdle();
   }
 
-  /** Waits for a job of this path, up to idle_timeout. */
-  private nextJob(path: EgressPath, idleTimeoutMs: number): Promise<Job | null> {
+  /** Another path or lane waits for a connection slot this path's session holds. */
+  private slotWanted(path: EgressPath): boolean {
+    const s = this.starved;
+    return s.global || (path.sourceIp !== null && s.sources.has(path.sourceIp)) || s.paths.has(path.key);
+  }
+
+  /** Waits for a job of this lane, up to idle_timeout. */
+  private nextJob(lane: Lane, idleTimeoutMs: number): Promise<Job | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        path.waiters = path.waiters.filter((w) => w !== give);
+        lane.waiters = lane.waiters.filter((w) => w !== give);
         resolve(null);
       }, idleTimeoutMs);
       const give = (job: Job | null) => {
         clearTimeout(timer);
         resolve(job);
       };
-      path.waiters.push(give);
+      lane.waiters.push(give);
     });
   }
 
   /**
-   * No MX host of the site could be reached from this source. When no other session of the path is
-   * alive, the site is down for this path: every queued job gets the failure at once instead of each
-   * one waiting through the same timeouts. Otherwise only the job this connection would have carried.
+   * No MX host of the lane's MX set could be reached from this source. When no other session of the
+   * lane is alive, the MX set is down for this source: every queued job of the lane gets the failure
+   * at once instead of each one waiting through the same timeouts. Otherwise only the job this
+   * connection would have carried.
    */
-  private failPath(path: EgressPath, result: AttemptResult, mxHost: string | null): void {
-    const othersAlive = path.sessions > 1;
-    const jobs = othersAlive ? path.queue.splice(0, 1) : path.queue.splice(0);
-    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const };
+  private failLane(path: EgressPath, lane: Lane, result: AttemptResult, mxHost: string | null): void {
+    const othersAlive = lane.sessions > 1;
+    const jobs = othersAlive ? lane.jobs.splice(0, 1) : lane.jobs.splice(0);
+    const ctx = { sourceIp: path.sourceIp, mxHost, durationMs: 0, tls: 'none' as const, site: path.site.key };
     for (const job of jobs) {
       this.queuedRecipients -= job.recipients.length;
       for (const r of job.recipients) this.deps.report(r, result, ctx);
     }
     this.observe(path, [result]);
     this.notifyIdle();
+  }
+
+  /** Resolves once no connection is open or closing (after `closeIdle`, when stopping). */
+  whenClosed(): Promise<void> {
+    if (this.connections === 0) return Promise.resolve();
+    return new Promise((resolve) => this.closedWaiters.add(resolve));
+  }
+
+  private notifyClosed(): void {
+    for (const resolve of this.closedWaiters) resolve();
+    this.closedWaiters.clear();
   }
 
   private notifyIdle(): void {

@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   leaseMs: number;
   /** Longest sleep while nothing is due, so new campaigns are noticed. */
   pollMs: number;
+  /** Stopping: how long transactions in flight may take before their connections are cut. */
+  drainTimeoutMs: number;
 }
 
 export interface SchedulerDeps {
@@ -25,6 +27,8 @@ export interface SchedulerDeps {
   /** Called on every round of the loop and once after draining (publishes path state; throttles itself). */
   tick?: (now: number, final: boolean) => void;
   log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+  /** Told when a recipient leaves the window (its rendered message may be freed), and when stopping. */
+  budget?: { settled: (recipientId: number) => void; close: () => void };
 }
 
 export type StopWhen = (state: { inFlight: number; nextDueAt: number | null; now: number }) => boolean;
@@ -42,6 +46,7 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wake: (() => void) | null = null;
+  private lastScheduleCheck = -Infinity;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -54,18 +59,32 @@ export class Scheduler {
 
   /** The single entry for every attempt's result, from DNS, egress or shutdown. */
   readonly report = (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.recorder.record(r, result, ctx);
     this.poke();
   };
 
   /** Runs until `stopWhen` says so or `stop()` is called; in-flight work is finished or released. */
   async run(stopWhen: StopWhen): Promise<void> {
+    const renewal = setInterval(() => this.renewLeases(), this.o.leaseMs / 3);
+    try {
+      await this.claimUntil(stopWhen);
+      await this.drain();
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async claimUntil(stopWhen: StopWhen): Promise<void> {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
+      this.startScheduled(now);
       const room = this.o.window - this.claimed.size;
-      const batch = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
+      const claimed = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
+      // A row this engine still holds can only come back if its lease ran out under a stalled
+      // event loop; it is on its way already, so sending it again would be a duplicate.
+      const batch = claimed.filter((r) => !this.claimed.has(r.id));
       if (batch.length > 0) {
         for (const r of batch) this.claimed.set(r.id, r);
         await this.deps.preparer.prepare(batch);
@@ -76,32 +95,84 @@ export class Scheduler {
       if (stopWhen({ inFlight: this.claimed.size, nextDueAt, now })) break;
       await this.idle(nextDueAt, now);
     }
-    await this.drain();
+  }
+
+  /** Scheduled campaigns whose time has come start claiming: checked once a second, busy or idle. */
+  private startScheduled(now: number): void {
+    if (now - this.lastScheduleCheck < 1000) return;
+    this.lastScheduleCheck = now;
+    const started = this.deps.store.startScheduled(now);
+    if (started > 0) this.deps.log.info({ started }, 'scheduled campaigns started');
   }
 
   /** Stops claiming; the run loop then drains. */
   stop(): void {
     this.stopping = true;
+    this.deps.budget?.close();
     this.poke();
   }
 
-  /** Waits for in-flight transactions, then returns whatever is still claimed to the queue. */
+  private settle(id: number): boolean {
+    if (!this.claimed.delete(id)) return false;
+    this.deps.budget?.settled(id);
+    return true;
+  }
+
+  /**
+   * Waits for in-flight transactions (up to `drainTimeoutMs`), then returns whatever is still
+   * claimed to the queue. Past the timeout the remaining connections are cut: their recipients are
+   * returned too (a server that had already accepted one will see it again: a duplicate, never a loss).
+   */
   private async drain(): Promise<void> {
     this.deps.egress.closeIdle();
     // Jobs still waiting for a connection or a rate token are returned, not sent: a rate-limited
     // path could otherwise hold the stop for minutes.
     this.deps.egress.takeQueued();
-    await this.deps.egress.whenIdle();
+    const finished = await this.withinDrainTimeout(this.deps.egress.whenIdle());
+    if (!finished) this.deps.log.warn({ inFlight: this.claimed.size, drainTimeoutMs: this.o.drainTimeoutMs }, 'transactions still in flight at the drain timeout: connections cut, recipients returned to the queue');
+    this.abandon();
+    if (!finished) this.deps.egress.abort();
+    this.deps.egress.closeIdle();
+    // Published before the paths are forgotten (the final states show them with no connections).
+    this.deps.tick?.(this.deps.now(), true);
+    // Sessions QUIT and wait for their socket to close (bounded by command_timeout): nothing
+    // outlives the run.
+    await this.deps.egress.whenClosed();
+  }
+
+  /**
+   * Writes the outcomes known so far and returns every recipient still claimed to the queue, due
+   * now. What is still in a transaction may be delivered and then sent again at the next start.
+   * Synchronous, so a second signal can call it right before exiting.
+   */
+  abandon(): void {
     this.deps.recorder.flush();
     const leftover = [...this.claimed.keys()];
     if (leftover.length > 0) this.deps.store.releaseLeases(this.deps.now(), leftover);
-    this.claimed.clear();
-    this.deps.egress.closeIdle();
-    this.deps.tick?.(this.deps.now(), true);
+    for (const id of leftover) this.settle(id);
+  }
+
+  private async withinDrainTimeout(done: Promise<void>): Promise<boolean> {
+    const ac = new AbortController();
+    const timeout = sleep(this.o.drainTimeoutMs, false, { signal: ac.signal }).catch(() => false);
+    const finished = await Promise.race([done.then(() => true), timeout]);
+    ac.abort();
+    return finished;
+  }
+
+  /**
+   * A live engine keeps the leases of everything it holds: work may wait in a connection-capped
+   * egress path, or in a slow transaction, longer than one lease. Without renewal the rows would
+   * fall due and be claimed a second time while the first copy is still on its way. A timer, not
+   * the claim loop, renews: the loop may wait on the render budget for longer than a lease.
+   */
+  private renewLeases(): void {
+    if (this.claimed.size > 0) this.deps.store.renewLeases([...this.claimed.keys()], this.deps.now() + this.o.leaseMs);
   }
 
   private idle(nextDueAt: number | null, now: number): Promise<void> {
-    const until = nextDueAt === null ? this.o.pollMs : Math.max(0, Math.min(this.o.pollMs, nextDueAt - now));
+    const due = nextDueAt === null ? this.o.pollMs : nextDueAt - now;
+    const until = Math.max(0, Math.min(this.o.pollMs, due));
     const ac = new AbortController();
     return new Promise<void>((resolve) => {
       this.wake = () => {
@@ -120,14 +191,14 @@ export class Scheduler {
 
   /** Not an attempt: the recipient goes back to the queue, due at `at` (shaping: backlog, warm-up cap). */
   readonly postpone = (r: ClaimedRecipient, at: number): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.store.releaseLeases(at, [r.id]);
     this.poke();
   };
 
   /** Not an attempt: the recipient goes back to the queue and is tried again in a minute. */
   readonly release = (r: ClaimedRecipient, err: Error): void => {
-    if (!this.claimed.delete(r.id)) return;
+    if (!this.settle(r.id)) return;
     this.deps.log.warn({ err: err.message, recipientId: r.id, campaignId: r.campaignId }, 'could not prepare a message; recipient returned to the queue');
     this.deps.store.releaseLeases(this.deps.now() + RELEASE_DELAY_MS, [r.id]);
     this.poke();

@@ -31,21 +31,26 @@ export class Pools {
   /** null means: no configured sources, send from the host's default address. */
   pick(pool: string, sticky: string | null): Source | null {
     const c = this.choose(pool, sticky, {});
-    return c === 'blocked' ? null : c;
+    return c === 'blocked' || c === 'unreachable' ? null : c;
   }
 
   /**
    * The source for one recipient. A retry keeps its source unless that source is in backoff for the
    * recipient's site (`avoid`), except after greylisting (`keepSticky`): greylisting keys on the
    * client IP. Sources at their warm-up cap (`blocked`) are never chosen; `blocked` when none is left.
-   * Among the rest, weighted choice, preferring sources not in backoff.
+   * Among the rest, weighted choice, preferring sources not in backoff. Sources that cannot reach the
+   * site at all (`reaches`: an IPv4 source for an IPv6-only site) are never chosen; `unreachable`
+   * when the pool has none that can.
    */
-  choose(pool: string, sticky: string | null, o: SourceChoice): Source | null | 'blocked' {
+  choose(pool: string, sticky: string | null, o: SourceChoice): Source | null | 'blocked' | 'unreachable' {
     const spec = this.pools[pool];
     if (!spec || spec.sources.length === 0) return null;
     const blocked = o.blocked ?? (() => false);
     const avoid = o.avoid ?? (() => false);
-    const open = spec.sources.filter((s) => !blocked(s.address));
+    const reaches = o.reaches ?? (() => true);
+    const reaching = spec.sources.filter((s) => reaches(s.address));
+    if (reaching.length === 0) return 'unreachable';
+    const open = reaching.filter((s) => !blocked(s.address));
     if (open.length === 0) return 'blocked';
     if (sticky && open.some((s) => s.address === sticky) && (o.keepSticky || !avoid(sticky))) return this.byAddress.get(sticky) ?? null;
     const preferred = open.filter((s) => !avoid(s.address));
@@ -64,6 +69,7 @@ export class Pools {
 }
 
 export interface SourceChoice {
+  reaches?: (address: string) => boolean;
   avoid?: (address: string) => boolean;
   blocked?: (address: string) => boolean;
   keepSticky?: boolean;

@@ -1,11 +1,14 @@
+import { isIP } from 'node:net';
 import type { Campaign, ClaimedRecipient, Store } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { verpAddress, type VerpOptions } from '../bounce/verp.js';
-import { compileCampaign, renderMessage, type CompiledCampaign, type RenderDeps } from '../render/message.js';
+import { compileCampaign, type CompiledCampaign, type RenderDeps } from '../render/message.js';
+import type { CampaignSource, Rendered, Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
+import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
 import type { Pools } from './pools.js';
 import type { WarmupLedger } from './warmup.js';
@@ -25,7 +28,12 @@ export interface PrepareDeps {
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
+  /** For this thread's compile of a campaign: whether its messages are identical, and its fixed parts. */
   render: RenderDeps;
+  /** Builds the messages (in worker threads, or in this one). */
+  renderer: Renderer;
+  /** Bounds the rendered messages held between render and outcome. */
+  budget: RenderBudget;
   /** Envelope senders are VERP addresses on the bounce domain when set; else the campaign's MAIL FROM. */
   verp: VerpOptions | null;
 }
@@ -38,7 +46,7 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  private readonly compiled = new Map<number, CompiledCampaign>();
+  private readonly compiled = new Map<number, { compiled: CompiledCampaign; source: CampaignSource }>();
 
   constructor(private readonly deps: PrepareDeps) {}
 
@@ -51,6 +59,7 @@ export class Preparer {
   /** Drops compiled templates of campaigns that are gone or finished. */
   forget(campaignId: number): void {
     this.compiled.delete(campaignId);
+    this.deps.renderer.forget(campaignId);
   }
 
   private async prepareDomain(domain: string, recipients: ClaimedRecipient[]): Promise<void> {
@@ -61,71 +70,109 @@ export class Preparer {
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      await this.routeCampaign(route, site, campaignId, group).catch((err: Error) => {
-        for (const r of group) this.deps.release(r, err);
-      });
+      let campaign: { compiled: CompiledCampaign; source: CampaignSource };
+      try {
+        campaign = this.campaign(campaignId);
+      } catch (err) {
+        for (const r of group) this.deps.release(r, err as Error);
+        continue;
+      }
+      await this.routeCampaign(route, site, campaign.compiled, campaign.source, group);
     }
   }
 
-  /** Every job is built before any is enqueued, so a failure leaves none of the group in egress. */
-  private async routeCampaign(route: Route, site: ShapedSite, campaignId: number, group: ClaimedRecipient[]): Promise<void> {
-    const c = this.campaign(campaignId);
+  /**
+   * Each job is enqueued as soon as its message is rendered: a job waiting for the render budget
+   * must never wait on messages of its own group that sit rendered but unsent. A failed render
+   * returns only that job's recipients to the queue.
+   */
+  private async routeCampaign(route: Route, site: ShapedSite, c: CompiledCampaign, source: CampaignSource, group: ClaimedRecipient[]): Promise<void> {
     const bySource = new Map<Source | null, ClaimedRecipient[]>();
     for (const r of group) {
-      const source = this.chooseSource(c.campaign.pool, site, r);
-      if (source === 'blocked') {
+      const from = this.chooseSource(c.campaign.pool, site, route, r);
+      if (from === 'unreachable') {
+        this.deps.report(r, noSourceFor(c.campaign.pool, route), NO_CONTEXT);
+        continue;
+      }
+      if (from === 'blocked') {
         this.deps.postpone(r, this.deps.warmup.reopensAt());
         continue;
       }
-      const list = bySource.get(source);
+      const list = bySource.get(from);
       if (list) list.push(r);
-      else bySource.set(source, [r]);
+      else bySource.set(from, [r]);
     }
-    const ready: [Source | null, Job][] = [];
-    for (const [source, rs] of bySource) for (const job of await this.jobs(c, rs, site.limits.maxRecipientsPerTransaction)) ready.push([source, job]);
-    for (const [source, job] of ready) this.deps.enqueue(source, site, route, job);
+    const { verp } = this.deps;
+    const sends: Promise<void>[] = [];
+    for (const [from, rs] of bySource) {
+      const out = {
+        enqueue: (job: Job) => this.deps.enqueue(from, site, route, job),
+        // Not sent after all: give back what chooseSource reserved against the warm-up cap.
+        giveBack: (n: number) => {
+          if (from) this.deps.warmup.unreserve(from.address, site.key, n);
+        },
+      };
+      // A VERP envelope names one recipient, so even identical messages go one transaction each.
+      if (c.identical && !verp) {
+        for (const recipients of chunk(rs, site.limits.maxRecipientsPerTransaction)) sends.push(this.renderAndEnqueue(source, recipients, c.campaign.mailFrom, out));
+      } else {
+        for (const r of rs) sends.push(this.renderAndEnqueue(source, [r], verp ? verpAddress(r.id, verp) : c.campaign.mailFrom, out));
+      }
+    }
+    await Promise.all(sends);
+  }
+
+  private async renderAndEnqueue(
+    source: CampaignSource,
+    recipients: ClaimedRecipient[],
+    mailFrom: string,
+    out: { enqueue: (job: Job) => void; giveBack: (n: number) => void },
+  ): Promise<void> {
+    // Closed budget: the engine is stopping; the recipients stay claimed and the drain returns them.
+    if (!(await this.deps.budget.acquire(recipients.map((r) => r.id)))) return out.giveBack(recipients.length);
+    const first = recipients[0]!;
+    let rendered: Rendered;
+    try {
+      rendered = await this.deps.renderer.render(source, { id: first.id, email: first.email, attrs: first.attrs });
+    } catch (err) {
+      out.giveBack(recipients.length);
+      for (const r of recipients) this.deps.release(r, err as Error);
+      return;
+    }
+    for (const key of rendered.missing) this.deps.onMissingTag?.(source.campaign.id, key);
+    out.enqueue({ mailFrom, recipients, message: rendered.message });
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */
-  private chooseSource(pool: string, site: ShapedSite, r: ClaimedRecipient): Source | null | 'blocked' {
+  private chooseSource(pool: string, site: ShapedSite, route: Route, r: ClaimedRecipient): Source | null | 'blocked' | 'unreachable' {
     const { warmup, inBackoff } = this.deps;
     const source = this.deps.pools.choose(pool, r.sourceIp, {
+      reaches: (a) => !route.families?.length || route.families.includes(isIP(a)),
       avoid: (a) => inBackoff(a, site.key),
       blocked: (a) => !warmup.allows(a, site.key),
       keepSticky: r.lastCategory === 'greylisted',
     });
-    if (source !== null && source !== 'blocked') warmup.reserve(source.address, site.key, 1);
+    if (source !== null && source !== 'blocked' && source !== 'unreachable') warmup.reserve(source.address, site.key, 1);
     return source;
   }
 
-  private async jobs(c: CompiledCampaign, rs: ClaimedRecipient[], maxRecipients: number): Promise<Job[]> {
-    const { render, verp } = this.deps;
-    const missing = (key: string) => this.deps.onMissingTag?.(c.campaign.id, key);
-    // A VERP envelope names one recipient, so even identical messages go one transaction each.
-    if (c.identical && !verp) {
-      const mailFrom = c.campaign.mailFrom;
-      const chunks = chunk(rs, maxRecipients);
-      return Promise.all(chunks.map(async (recipients) => ({ mailFrom, recipients, message: await renderMessage(c, recipients[0]!, render, missing) })));
-    }
-    return Promise.all(
-      rs.map(async (r) => ({
-        mailFrom: verp ? verpAddress(r.id, verp) : c.campaign.mailFrom,
-        recipients: [r],
-        message: await renderMessage(c, r, render, missing),
-      })),
-    );
-  }
-
-  private campaign(id: number): CompiledCampaign {
+  private campaign(id: number): { compiled: CompiledCampaign; source: CampaignSource } {
     let c = this.compiled.get(id);
     if (!c) {
       const campaign: Campaign | null = this.deps.store.getCampaign(id);
       if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      c = compileCampaign(campaign, this.deps.store.campaignAttachments(id), this.deps.render);
+      const source = { campaign, attachments: this.deps.store.campaignAttachments(id) };
+      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render), source };
       this.compiled.set(id, c);
     }
     return c;
   }
+}
+
+/** Not a bounce: the pool or the site's addresses may change; retried like a network failure. */
+function noSourceFor(pool: string, route: Route): AttemptResult {
+  const has = (route.families ?? []).map((f) => `IPv${f}`).join(' and ');
+  return { kind: 'failure', failure: 'network', message: `no source of pool "${pool}" can reach ${route.site}: its MX hosts have only ${has} addresses` };
 }
 
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {

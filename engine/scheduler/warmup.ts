@@ -40,6 +40,20 @@ export class WarmupLedger {
     this.pending.set(k, (this.pending.get(k) ?? 0) + n);
   }
 
+  /**
+   * Gives back what was reserved for recipients that went back to the queue without an attempt.
+   * Never below zero: a reservation made on an earlier UTC day is not taken from today's count.
+   */
+  unreserve(sourceIp: string, site: string, n: number): void {
+    if (!this.schedules.has(sourceIp) || n <= 0) return;
+    this.roll(this.now());
+    const k = `${sourceIp}|${site}`;
+    const back = Math.min(n, this.counts.get(k) ?? 0);
+    if (back === 0) return;
+    this.counts.set(k, this.counts.get(k)! - back);
+    this.pending.set(k, (this.pending.get(k) ?? 0) - back);
+  }
+
   /** When a recipient every source of whose pool is capped may be tried again. */
   reopensAt(): number {
     return nextDay(this.now());

@@ -61,12 +61,21 @@ export class TokenBucket {
       this.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - this.tokens) / rate.perMs));
+    // The epsilon keeps float noise (0.01 × 99 = 0.9900000000000001) from adding a millisecond; a
+    // wait that ends a hair early only gets another 1 ms wait, never a token too many.
+    return Math.max(1, Math.ceil((1 - this.tokens) / rate.perMs - 1e-6));
+  }
+
+  /** When the bucket holds a full burst again at this rate (it may be now or earlier). */
+  fullAt(rate: Rate | null): number {
+    if (rate === null || !Number.isFinite(this.tokens)) return -Infinity;
+    return this.last + Math.max(0, rate.burst - this.tokens) / rate.perMs;
   }
 
   private refill(now: number, rate: Rate): void {
     const elapsed = Math.max(0, now - this.last);
-    this.last = now;
+    // A clock stepping back (NTP) must not make the same span count twice later.
+    this.last = Math.max(this.last, now);
     this.tokens = Math.min(rate.burst, (Number.isFinite(this.tokens) ? this.tokens : rate.burst) + elapsed * rate.perMs);
   }
 }

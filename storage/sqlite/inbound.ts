@@ -1,18 +1,20 @@
 import type Database from 'better-sqlite3';
-import type { InboundCounts, InboundRecord } from '../store.js';
+import type { InboundRecord } from '../store.js';
 
 /**
  * Bounces and complaints that arrive by mail, after the attempt: an event with its origin, the
- * recipient's final state for a bounce, and the suppression, all in one transaction.
+ * recipient's final state for a bounce, and the suppression, all in one transaction (the caller's,
+ * so counters can join it). Returns the recipient's campaign, or null when the report is unknown
+ * or already recorded.
  */
-export function recordInbound(db: Database.Database, r: InboundRecord): boolean {
+export function recordInbound(db: Database.Database, r: InboundRecord): number | null {
   return db.transaction(() => {
     const recipient = db.prepare(`SELECT campaign_id AS campaignId FROM recipients WHERE id = ?`).get(r.recipientId) as { campaignId: number } | undefined;
-    if (!recipient) return false;
+    if (!recipient) return null;
     const status = r.kind === 'bounce' ? 'bounced' : 'complained';
     // An MTA that lost our 250 sends the same report again: one report per recipient and kind counts.
     const seen = db.prepare(`SELECT 1 FROM events WHERE recipient_id = ? AND origin <> 'smtp' AND status = ?`).get(r.recipientId, status);
-    if (seen) return false;
+    if (seen) return null;
     db.prepare(
       `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls, origin)
        VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, 0, 'none', ?)`,
@@ -31,14 +33,6 @@ export function recordInbound(db: Database.Database, r: InboundRecord): boolean 
         r.at,
       );
     }
-    return true;
+    return recipient.campaignId;
   })();
-}
-
-export function inboundCounts(db: Database.Database, campaignId: number): InboundCounts {
-  const rows = db
-    .prepare(`SELECT status, COUNT(*) AS n FROM events WHERE campaign_id = ? AND origin <> 'smtp' GROUP BY status`)
-    .all(campaignId) as { status: string; n: number }[];
-  const n = (s: string) => rows.find((x) => x.status === s)?.n ?? 0;
-  return { bounced: n('bounced'), complained: n('complained') };
 }

@@ -128,6 +128,200 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
+  -- Tracking hits per recipient: first time and total of each kind of engagement.
+  CREATE TABLE engagement (
+    recipient_id    INTEGER PRIMARY KEY REFERENCES recipients(id) ON DELETE CASCADE,
+    campaign_id     INTEGER NOT NULL,
+    first_open_at   INTEGER,
+    opens           INTEGER NOT NULL DEFAULT 0,
+    first_click_at  INTEGER,
+    clicks          INTEGER NOT NULL DEFAULT 0,
+    unsubscribed_at INTEGER
+  );
+  CREATE INDEX engagement_campaign ON engagement (campaign_id);
+
+  -- Append-only, one row per tracking hit (open, click with its URL, unsubscribe).
+  CREATE TABLE engagement_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    campaign_id  INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    kind         TEXT    NOT NULL,
+    url          TEXT
+  );
+  CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, id);
+  `,
+  `
+  -- Campaign lifecycle (engine/campaign/lifecycle.ts): the start time of a scheduled campaign.
+  ALTER TABLE campaigns ADD COLUMN send_at INTEGER;
+  CREATE INDEX campaigns_scheduled ON campaigns (send_at) WHERE status = 'scheduled';
+  `,
+  `
+  -- Stats counters (issue #5): kept as outcomes are written, so no stats request counts rows.
+  -- Recipients by (status, category). Triggers follow every change of state (attempts, suppression,
+  -- cancel, retry) and deletes; inserts are counted per batch by their writer (countInserted), as a
+  -- trigger per inserted row costs a third of the import rate. Category only for deferred, bounced, expired.
+  CREATE TABLE campaign_counts (
+    campaign_id INTEGER NOT NULL,
+    status      TEXT    NOT NULL,
+    category    TEXT    NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, status, category)
+  ) WITHOUT ROWID;
+  INSERT INTO campaign_counts (campaign_id, status, category, n)
+    SELECT campaign_id, status, CASE WHEN status IN ('deferred', 'bounced', 'expired') THEN COALESCE(category, '') ELSE '' END, COUNT(*)
+    FROM recipients GROUP BY 1, 2, 3;
+  CREATE TRIGGER recipients_count_update AFTER UPDATE OF status, category ON recipients
+  WHEN OLD.status IS NOT NEW.status OR OLD.category IS NOT NEW.category BEGIN
+    UPDATE campaign_counts SET n = n - 1
+    WHERE campaign_id = OLD.campaign_id AND status = OLD.status
+      AND category = CASE WHEN OLD.status IN ('deferred', 'bounced', 'expired') THEN COALESCE(OLD.category, '') ELSE '' END;
+    INSERT INTO campaign_counts (campaign_id, status, category, n)
+    VALUES (NEW.campaign_id, NEW.status, CASE WHEN NEW.status IN ('deferred', 'bounced', 'expired') THEN COALESCE(NEW.category, '') ELSE '' END, 1)
+    ON CONFLICT (campaign_id, status, category) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER recipients_count_delete AFTER DELETE ON recipients BEGIN
+    UPDATE campaign_counts SET n = n - 1
+    WHERE campaign_id = OLD.campaign_id AND status = OLD.status
+      AND category = CASE WHEN OLD.status IN ('deferred', 'bounced', 'expired') THEN COALESCE(OLD.category, '') ELSE '' END;
+  END;
+
+  -- Scalar counters per campaign: invalid rows, opens, clicks, unsubscribes, complaints.
+  -- unique_n counts recipients (first hit only); total counts every hit.
+  CREATE TABLE campaign_counters (
+    campaign_id INTEGER NOT NULL,
+    name        TEXT    NOT NULL,
+    total       INTEGER NOT NULL,
+    unique_n    INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, name)
+  ) WITHOUT ROWID;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'invalid', COUNT(*), COUNT(*) FROM invalid_rows GROUP BY campaign_id;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'open', SUM(opens), COUNT(first_open_at) FROM engagement GROUP BY campaign_id HAVING COUNT(first_open_at) > 0;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'click', SUM(clicks), COUNT(first_click_at) FROM engagement GROUP BY campaign_id HAVING COUNT(first_click_at) > 0;
+  INSERT INTO campaign_counters (campaign_id, name, total, unique_n)
+    SELECT campaign_id, 'unsubscribe', COUNT(unsubscribed_at), COUNT(unsubscribed_at) FROM engagement GROUP BY campaign_id HAVING COUNT(unsubscribed_at) > 0;
+  CREATE TRIGGER invalid_rows_count_insert AFTER INSERT ON invalid_rows BEGIN
+    INSERT INTO campaign_counters (campaign_id, name, total, unique_n) VALUES (NEW.campaign_id, 'invalid', 1, 1)
+    ON CONFLICT (campaign_id, name) DO UPDATE SET total = total + 1, unique_n = unique_n + 1;
+  END;
+  CREATE TRIGGER invalid_rows_count_delete AFTER DELETE ON invalid_rows BEGIN
+    UPDATE campaign_counters SET total = total - 1, unique_n = unique_n - 1 WHERE campaign_id = OLD.campaign_id AND name = 'invalid';
+  END;
+
+  -- Attempt outcomes per minute, per recipient domain and per source address (deferred counts
+  -- attempts; the final states count once per recipient). Written with each batch of attempts.
+  CREATE TABLE campaign_minutes (
+    campaign_id INTEGER NOT NULL,
+    minute      INTEGER NOT NULL,
+    delivered   INTEGER NOT NULL,
+    deferred    INTEGER NOT NULL,
+    bounced     INTEGER NOT NULL,
+    expired     INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, minute)
+  ) WITHOUT ROWID;
+  CREATE TABLE campaign_domains (
+    campaign_id INTEGER NOT NULL,
+    domain      TEXT    NOT NULL,
+    delivered   INTEGER NOT NULL,
+    deferred    INTEGER NOT NULL,
+    bounced     INTEGER NOT NULL,
+    expired     INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, domain)
+  ) WITHOUT ROWID;
+  CREATE TABLE campaign_sources (
+    campaign_id INTEGER NOT NULL,
+    source_ip   TEXT    NOT NULL,
+    delivered   INTEGER NOT NULL,
+    deferred    INTEGER NOT NULL,
+    bounced     INTEGER NOT NULL,
+    expired     INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, source_ip)
+  ) WITHOUT ROWID;
+
+  -- Failed recipients are listed page by page: only bounced and expired rows are in this index.
+  CREATE INDEX recipients_failed ON recipients (campaign_id, id) WHERE status IN ('bounced', 'expired');
+
+  CREATE TRIGGER campaigns_stats_delete AFTER DELETE ON campaigns BEGIN
+    DELETE FROM campaign_counts WHERE campaign_id = OLD.id;
+    DELETE FROM campaign_counters WHERE campaign_id = OLD.id;
+    DELETE FROM campaign_minutes WHERE campaign_id = OLD.id;
+    DELETE FROM campaign_domains WHERE campaign_id = OLD.id;
+    DELETE FROM campaign_sources WHERE campaign_id = OLD.id;
+  END;
+  `,
+  `
+  -- Console accounts (issue #5): users with a role, login sessions (only a hash of the cookie
+  -- token is kept), and the owner of each campaign for sender scoping.
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE,
+    role          TEXT    NOT NULL,
+    password_hash TEXT,
+    api_key_hash  TEXT    UNIQUE,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT    PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+  );
+  ALTER TABLE campaigns ADD COLUMN owner_id INTEGER REFERENCES users(id);
+  `,
+  `
+  -- Recipient lists kept apart from campaigns (issue #5), with what their upload refused; per-sender
+  -- suppression beside the global list; test sends; sender domains with their DKIM keys.
+  CREATE TABLE lists (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    owner_id   INTEGER REFERENCES users(id),
+    status     TEXT    NOT NULL,
+    columns    TEXT    NOT NULL DEFAULT '[]',
+    size       INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE list_members (
+    id         INTEGER PRIMARY KEY,
+    list_id    INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+    email      TEXT    NOT NULL,
+    domain     TEXT    NOT NULL,
+    attrs      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (list_id, email)
+  );
+  CREATE TABLE list_rejects (
+    id      INTEGER PRIMARY KEY,
+    list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+    kind    TEXT    NOT NULL,
+    file    TEXT,
+    line    INTEGER NOT NULL,
+    value   TEXT    NOT NULL,
+    reason  TEXT    NOT NULL
+  );
+  CREATE INDEX list_rejects_list ON list_rejects (list_id, id);
+  CREATE TABLE sender_suppressions (
+    owner_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email      TEXT    NOT NULL,
+    reason     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, email)
+  ) WITHOUT ROWID;
+  -- A test send is a small campaign of its own (so it goes through the engine like any other) that
+  -- names the campaign it tests; campaign lists leave it out, its stats are its own.
+  ALTER TABLE campaigns ADD COLUMN test_of INTEGER REFERENCES campaigns(id) ON DELETE CASCADE;
+  CREATE TABLE sender_domains (
+    domain        TEXT PRIMARY KEY,
+    selector      TEXT    NOT NULL,
+    algorithm     TEXT    NOT NULL,
+    private_key   TEXT    NOT NULL,
+    bounce_domain TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  `,
+  `
   -- Bounces and complaints that arrive by mail are events too; origin tells them from attempts.
   ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'smtp';
   CREATE INDEX events_inbound ON events (recipient_id) WHERE origin <> 'smtp';

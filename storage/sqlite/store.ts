@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -13,21 +13,41 @@ import type {
   CampaignSummary,
   ClaimedRecipient,
   CountRow,
+  EngagementCounter,
+  EngagementEvent,
+  EngagementOutcome,
+  EngagementSummary,
   EventRow,
+  FailureKind,
+  FailureQuery,
   ImportResult,
-  InboundCounts,
   InboundRecord,
   InvalidRow,
+  Role,
+  User,
   NewRecipient,
   PathState,
   QueueStatus,
+  RecipientEngagement,
   WarmupCount,
   Store,
 } from '../store.js';
+import { StoreError } from '../errors.js';
+import { applySuppressions, startScheduled, transitionCampaign } from './campaigns.js';
 import { MIGRATIONS } from './schema.js';
+import { SqliteStats, type TalliedAttempt } from './stats.js';
+import { addUser, countUsers, createSession, deleteSession, sessionUser, setApiKey, userByApiKey, userByEmail } from './accounts.js';
+
+export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
-import { inboundCounts, recordInbound } from './inbound.js';
+import { recordInbound } from './inbound.js';
+import { renewLeases } from './leases.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
+import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
+import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from '../lists.js';
+import { copyCampaignRecipients, copyListInvalidRows, copyListMembers, optionsJson, updateCampaignContent } from './campaign-lists.js';
+import { sqliteLists } from './lists.js';
+import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -42,7 +62,10 @@ interface CampaignRow {
   pool: string;
   options: string;
   status: CampaignStatus;
+  send_at: number | null;
   created_at: number;
+  owner_id: number | null;
+  test_of: number | null;
 }
 
 interface ClaimRow {
@@ -57,17 +80,15 @@ interface ClaimRow {
   category: string | null;
 }
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: 'STORE_OPEN' | 'STORE_NOT_FOUND' | 'STORE_STATE',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
+/** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
+/** The database holds HMAC secrets, password and key hashes: owner-only, like the DKIM keys. */
+function restrictFileModes(path: string): void {
+  if (path === ':memory:') return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
 
-/** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
@@ -83,6 +104,7 @@ export function openSqliteStore(path: string): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  restrictFileModes(path);
   return new SqliteStore(db);
 }
 
@@ -98,8 +120,16 @@ function migrate(db: Database.Database): void {
 
 class SqliteStore implements Store {
   private readonly stmt;
+  private readonly stats: SqliteStats;
+  readonly lists: ListStore;
+  readonly suppressions: SuppressionStore;
+  readonly senderDomains: SenderDomainStore;
 
   constructor(private readonly db: Database.Database) {
+    this.stats = new SqliteStats(db);
+    this.lists = sqliteLists(db);
+    this.suppressions = sqliteSuppressions(db);
+    this.senderDomains = sqliteSenderDomains(db);
     this.stmt = {
       insertCampaign: db.prepare(
         `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)
@@ -116,7 +146,9 @@ class SqliteStore implements Store {
          WHERE id IN (
            SELECT id FROM recipients
            WHERE status IN ${LIVE} AND next_attempt_at <= @now
-             AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
+             -- The unary + keeps the planner on the due index: through the (campaign_id, email)
+             -- index it would sort every row of the campaign on each claim (55 ms per 200,000).
+             AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
            ORDER BY next_attempt_at LIMIT @limit)
          RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category`,
       ),
@@ -125,15 +157,20 @@ class SqliteStore implements Store {
            next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
            source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
            last_text = @text, updated_at = @at
-         WHERE id = @recipientId`,
+         WHERE id = @recipientId
+         RETURNING domain`,
       ),
       insertEvent: db.prepare(
         `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
          VALUES (@at, @recipientId, @campaignId, @status, @category, @sourceIp, @mxHost, @code, @enhanced, @text, @durationMs, @tls)`,
       ),
+      // A scheduled campaign's start time is due work too: the loop wakes for it.
       nextDue: db.prepare(
-        `SELECT MIN(next_attempt_at) AS t FROM recipients
-         WHERE status IN ${LIVE} AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')`,
+        `SELECT MIN(t) AS t FROM (
+           SELECT MIN(next_attempt_at) AS t FROM recipients
+            WHERE status IN ${LIVE} AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
+           UNION ALL
+           SELECT MIN(send_at) FROM campaigns WHERE status = 'scheduled')`,
       ),
     };
   }
@@ -141,7 +178,7 @@ class SqliteStore implements Store {
   beginImport(c: CampaignInput, now: number): number {
     return this.db.transaction(() => {
       const { name, from, mailFrom, subject, html, text, pool } = c;
-      const options = JSON.stringify({ replyTo: c.replyTo ?? null, headers: c.headers ?? {}, transferEncoding: c.transferEncoding ?? 'auto', tracking: c.tracking ?? false });
+      const options = optionsJson(c);
       const id = Number(this.stmt.insertCampaign.run({ name, from, mailFrom, subject, html, text, pool, options, now }).lastInsertRowid);
       const insert = this.db.prepare(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
@@ -168,25 +205,34 @@ class SqliteStore implements Store {
         inserted += this.stmt.insertRecipient.run(campaignId, r.email, r.domain, JSON.stringify(r.attrs), now, now, now).changes;
       }
       for (const bad of invalid) this.stmt.insertInvalid.run(campaignId, bad.line, bad.value, bad.reason);
+      this.stats.countInserted(campaignId, 'queued', inserted);
       return { inserted, duplicates: rows.length - inserted };
     })();
   }
 
-  finishImport(campaignId: number): ImportResult {
+  finishImport(campaignId: number, status: 'running' | 'draft' = 'running'): ImportResult {
     return this.db.transaction(() => {
       const c = this.requireCampaign(campaignId);
       if (c.status !== 'importing') throw new StoreError('STORE_STATE', `campaign ${campaignId} is not importing`);
-      const suppressed = this.db
-        .prepare(
-          `UPDATE recipients SET status = 'suppressed', category = 'suppressed'
-           WHERE campaign_id = ? AND email IN (SELECT email FROM suppressions)`,
-        )
-        .run(campaignId).changes;
-      this.db.prepare(`UPDATE campaigns SET status = 'running' WHERE id = ?`).run(campaignId);
+      const suppressed = applySuppressions(this.db, campaignId);
+      this.db.prepare(`UPDATE campaigns SET status = ? WHERE id = ?`).run(status, campaignId);
       const accepted = this.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
       const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
       return { campaignId, accepted: accepted.n, duplicates: 0, invalid: invalid.n, suppressed };
     })();
+  }
+
+  transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null {
+    return transitionCampaign(this.db, id, from, to, now) ? this.getCampaign(id) : null;
+  }
+
+  setSendAt(id: number, sendAt: number | null): void {
+    const changed = this.db.prepare(`UPDATE campaigns SET send_at = ? WHERE id = ? AND status IN ('draft', 'paused')`).run(sendAt, id).changes;
+    if (changed === 0) throw new StoreError('STORE_STATE', `campaign ${id} is not a draft or paused`);
+  }
+
+  startScheduled(now: number): number {
+    return startScheduled(this.db, now);
   }
 
   abortImport(campaignId: number): void {
@@ -195,6 +241,12 @@ class SqliteStore implements Store {
       this.db.prepare(`DELETE FROM invalid_rows WHERE campaign_id = ?`).run(campaignId);
       this.db.prepare(`DELETE FROM campaigns WHERE id = ? AND status = 'importing'`).run(campaignId);
     })();
+  }
+
+  purgeAbortedImports(): number[] {
+    const ids = (this.db.prepare(`SELECT id FROM campaigns WHERE status = 'importing'`).all() as { id: number }[]).map((r) => r.id);
+    for (const id of ids) this.abortImport(id);
+    return ids;
   }
 
   getCampaign(id: number): Campaign | null {
@@ -220,10 +272,14 @@ class SqliteStore implements Store {
   recordAttempts(records: AttemptRecord[]): void {
     if (records.length === 0) return;
     this.db.transaction(() => {
+      const tallied: TalliedAttempt[] = [];
       for (const r of records) {
-        this.stmt.updateRecipient.run(r);
+        const row = this.stmt.updateRecipient.get(r) as { domain: string } | undefined;
         this.stmt.insertEvent.run(r);
+        if (row) tallied.push({ record: r, domain: row.domain });
       }
+      // Counted in the same transaction: stats never disagree with the outcomes they count.
+      this.stats.tally(tallied);
     })();
   }
 
@@ -332,18 +388,171 @@ class SqliteStore implements Store {
     return warmupCounts(this.db, day);
   }
 
-  recordInbound(r: InboundRecord): boolean {
-    return recordInbound(this.db, r);
+  renewLeases(ids: readonly number[], leaseUntil: number): number {
+    return renewLeases(this.db, ids, leaseUntil);
   }
 
-  inboundCounts(campaignId: number): InboundCounts {
-    return inboundCounts(this.db, campaignId);
+  recordInbound(r: InboundRecord): boolean {
+    return this.db.transaction(() => {
+      const campaignId = recordInbound(this.db, r);
+      if (campaignId !== null && r.kind === 'complaint') this.stats.bumpEngagement(campaignId, 'complaint', true);
+      return campaignId !== null;
+    })();
   }
+
 
   secret(name: string): Buffer {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
     this.db.prepare(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
     return (this.db.prepare(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
+  }
+
+  campaignCounters(campaignId: number) {
+    this.requireCampaign(campaignId);
+    return this.stats.counters(campaignId);
+  }
+
+  recipientCountsByStatus() {
+    return this.stats.byStatus();
+  }
+
+  deliverySeries(campaignId: number, fromMinute: number) {
+    return this.stats.series(campaignId, fromMinute);
+  }
+
+  domainTallies(campaignId: number, limit: number) {
+    return this.stats.domains(campaignId, limit);
+  }
+
+  sourceTallies(campaignId: number) {
+    return this.stats.sources(campaignId);
+  }
+
+  bumpEngagementCounters(campaignId: number, kind: EngagementCounter, unique: boolean): void {
+    this.stats.bumpEngagement(campaignId, kind, unique);
+  }
+
+  failedRecipients(campaignId: number, q: FailureQuery) {
+    return this.stats.failed(campaignId, q);
+  }
+
+  iterateFailedRecipients(campaignId: number, kinds?: FailureKind[]) {
+    return this.stats.iterate(campaignId, kinds);
+  }
+
+  retryBounced(campaignId: number, category: string, now: number) {
+    this.requireCampaign(campaignId);
+    return this.stats.retryBounced(campaignId, category, now);
+  }
+
+  recordEngagement(e: EngagementEvent): EngagementOutcome {
+    return this.db.transaction(() => {
+      const outcome = recordEngagement(this.db, e);
+      if (outcome.recorded) this.stats.bumpEngagement(e.campaignId, e.kind, outcome.first);
+      if (outcome.recorded && e.kind === 'unsubscribe') {
+        this.addSuppression(outcome.email, 'unsubscribe', e.at);
+        suppressLiveRecipients(this.db, outcome.email, e.at);
+      }
+      return outcome;
+    })();
+  }
+
+  recipientEngagement(recipientId: number): RecipientEngagement | null {
+    return recipientEngagement(this.db, recipientId);
+  }
+
+  engagementSummary(campaignId: number): EngagementSummary {
+    // From the counters bumped by recordEngagement: no rows are counted per request.
+    const c = this.stats.counters(campaignId);
+    return { campaignId, opens: c.opens, uniqueOpens: c.uniqueOpens, clicks: c.clicks, uniqueClicks: c.uniqueClicks, unsubscribes: c.unsubscribes };
+  }
+
+  setCampaignOwner(id: number, userId: number): void {
+    this.db.prepare(`UPDATE campaigns SET owner_id = ? WHERE id = ?`).run(userId, id);
+  }
+
+  listCampaigns(ownerId: number | null, limit: number, beforeId = Number.MAX_SAFE_INTEGER): Campaign[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM campaigns WHERE status != 'importing' AND test_of IS NULL AND id < ? AND (? IS NULL OR owner_id = ?) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(beforeId, ownerId, ownerId, limit) as CampaignRow[];
+    return rows.map(toCampaign);
+  }
+
+  addUser(email: string, role: Role, passwordHash: string | null, now: number): User {
+    return addUser(this.db, email, role, passwordHash, now);
+  }
+
+  userByEmail(email: string): User | null {
+    return userByEmail(this.db, email);
+  }
+
+  countUsers(): number {
+    return countUsers(this.db);
+  }
+
+  createSession(tokenHash: string, userId: number, expiresAt: number): void {
+    createSession(this.db, tokenHash, userId, expiresAt);
+  }
+
+  sessionUser(tokenHash: string, now: number): User | null {
+    return sessionUser(this.db, tokenHash, now);
+  }
+
+  deleteSession(tokenHash: string, now: number): void {
+    deleteSession(this.db, tokenHash, now);
+  }
+
+  setApiKey(userId: number, keyHash: string): void {
+    setApiKey(this.db, userId, keyHash);
+  }
+
+  userByApiKey(keyHash: string): User | null {
+    return userByApiKey(this.db, keyHash);
+  }
+
+  campaignFromLists(input: CampaignInput, listIds: readonly number[], filter: AttributeFilter, o: { ownerId: number | null; now: number; invalidFrom?: number }): ImportResult {
+    return this.fillNewCampaign(input, o.ownerId, o.now, (id) => {
+      if (o.invalidFrom !== undefined) copyListInvalidRows(this.db, id, o.invalidFrom);
+      return copyListMembers(this.db, id, listIds, filter, o.now);
+    });
+  }
+
+  cloneCampaign(id: number, name: string, now: number): Campaign {
+    const c = this.requireCampaign(id);
+    const input = { ...c, name, attachments: this.campaignAttachments(id) };
+    const made = this.fillNewCampaign(input, c.ownerId ?? null, now, (to) => copyCampaignRecipients(this.db, to, id, now));
+    return this.getCampaign(made.campaignId)!;
+  }
+
+  testSend(id: number, recipients: readonly NewRecipient[], now: number): ImportResult {
+    const c = this.requireCampaign(id);
+    const input = { ...c, name: `Test of #${id}: ${c.name}`, attachments: this.campaignAttachments(id) };
+    return this.db.transaction(() => {
+      const made = this.fillNewCampaign(input, c.ownerId ?? null, now, (to) => {
+        this.addRecipients(to, [...recipients], [], now);
+        return 0; // addRecipients counted its rows already
+      });
+      this.db.prepare(`UPDATE campaigns SET test_of = ? WHERE id = ?`).run(id, made.campaignId);
+      this.transitionCampaign(made.campaignId, ['draft'], 'running', now);
+      return made;
+    })();
+  }
+
+  updateCampaign(id: number, from: readonly CampaignStatus[], patch: Partial<CampaignInput>): Campaign | null {
+    const c = this.requireCampaign(id);
+    return updateCampaignContent(this.db, id, from, c, patch) ? this.getCampaign(id) : null;
+  }
+
+  /** A new campaign filled by `fill` (returns the rows it inserted), then a draft, in one transaction. */
+  private fillNewCampaign(input: CampaignInput, ownerId: number | null, now: number, fill: (id: number) => number): ImportResult {
+    return this.db.transaction(() => {
+      const id = this.beginImport(input, now);
+      this.stats.countInserted(id, 'queued', fill(id));
+      if (ownerId !== null) this.setCampaignOwner(id, ownerId);
+      return this.finishImport(id, 'draft');
+    })();
   }
 
   close(): void {
@@ -369,7 +578,10 @@ function toCampaign(r: CampaignRow): Campaign {
     pool: r.pool,
     ...(JSON.parse(r.options) as CampaignMessageOptions),
     status: r.status,
+    sendAt: r.send_at,
     createdAt: r.created_at,
+    ownerId: r.owner_id,
+    testOf: r.test_of,
   };
 }
 

@@ -84,7 +84,7 @@ test('an ARF complaint suppresses and counts as a complaint; an out-of-office ch
   assert.equal(status('pat@example.test'), 'delivered');
   assert.equal(suppressed('pat@example.test'), null);
   const campaignId = store.getRecipient(ids.get('pat@example.test')!)!.campaignId;
-  assert.equal(store.inboundCounts(campaignId).complained, 1);
+  assert.equal(store.campaignCounters(campaignId).complaints, 1, 'the campaign stats count the complaint');
 });
 
 test('RCPT to anything but a VERP address we issued is refused with 5xx: never a relay', async () => {

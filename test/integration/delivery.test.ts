@@ -130,7 +130,10 @@ describe('delivery over real sockets', () => {
   });
 
   test('null MX and NXDOMAIN bounce at once as bad-domain; SERVFAIL and unreachable sites defer', async () => {
-    const run = await deliver(fresh(), csvFor('dns', ['x@nullmx.test', 'y@nxdomain.test', 'z@servfail.test', 'w@alldead.test']), {}, 0);
+    // A long first retry: the deferred ones must not fall due while the others are still being tried
+    // (render workers starting up on a loaded machine can take longer than a 1 s retry).
+    const config = writeConfig(tempDir(), world, { retry: ['10m'] });
+    const run = await deliver(config, csvFor('dns', ['x@nullmx.test', 'y@nxdomain.test', 'z@servfail.test', 'w@alldead.test']), {}, 0);
     assert.equal(run.count('bounced', 'bad-domain'), 2);
     assert.equal(run.count('deferred', 'dns'), 1);
     assert.equal(run.count('deferred', 'network'), 1);

@@ -8,7 +8,7 @@ import { importCampaignCsv } from '../../engine/ingress/import.js';
 import { createEngine } from '../../engine/runtime.js';
 import { untilQuiet } from '../../engine/scheduler/engine.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
-import type { CampaignInput, CampaignSummary, ImportResult, Store } from '../../storage/store.js';
+import type { CampaignInput, CampaignSummary, ImportResult, QueueStatus, Store } from '../../storage/store.js';
 import type { World } from '../world/world.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -23,6 +23,8 @@ export interface ConfigOptions {
   retry?: string[];
   maxAge?: string;
   extraDelivery?: string;
+  /** Small timeouts let fault tests run in seconds; defaults are the values below. */
+  timeouts?: { connect?: string; greeting?: string; command?: string; dns?: string };
   /** Appended as is: further tables ([[dkim]], [bounce], …). */
   extraToml?: string;
 }
@@ -35,13 +37,13 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     `path = "${join(dir, 'queue.db')}"`,
     '[dns]',
     `servers = ["${world.dns.server}"]`,
-    'timeout = "1s"',
+    `timeout = "${o.timeouts?.dns ?? '1s'}"`,
     'tries = 1',
     '[delivery]',
     `port = ${world.port}`,
-    'connect_timeout = "2s"',
-    'greeting_timeout = "3s"',
-    'command_timeout = "5s"',
+    `connect_timeout = "${o.timeouts?.connect ?? '2s'}"`,
+    `greeting_timeout = "${o.timeouts?.greeting ?? '3s'}"`,
+    `command_timeout = "${o.timeouts?.command ?? '5s'}"`,
     'idle_timeout = "300ms"',
     o.extraDelivery ?? '',
     ...sources.flatMap((a, i) => ['[[sources]]', `address = "${a}"`, `helo = "mta${i + 1}.sender.test"`]),
@@ -51,6 +53,9 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     `schedule = [${(o.retry ?? ['1s']).map((d) => `"${d}"`).join(', ')}]`,
     `max_age = "${o.maxAge ?? '1h'}"`,
     'jitter = 0',
+    // Tests never take the fixed admin port: `start` serves the admin API on a free one.
+    '[admin]',
+    'listen = "127.0.0.1:0"',
     '[log]',
     'level = "warn"',
     o.extraToml ?? '',
@@ -92,11 +97,32 @@ export async function deliver(configPath: string, csv: string, campaign: Partial
   const store = openSqliteStore(config.storage.path);
   const engine = createEngine(config, store, pino({ level: 'silent' }));
   const imported = await importCampaignCsv(store, { ...CAMPAIGN, ...campaign }, csv);
-  await engine.scheduler.run(untilQuiet(maxWaitMs));
+  await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
   const summary = store.campaignSummary(imported.campaignId);
   const count = (status: string, category?: string) =>
     summary.counts.filter((c) => c.status === status && (category === undefined || c.category === category)).reduce((n, c) => n + c.count, 0);
   return { store, imported, summary, count };
+}
+
+/** Imports a campaign in this process, as `send` would before delivering; `start` then finds it running. */
+export async function importRows(configPath: string, dir: string, rows: Record<string, string>[], name = 'campaign'): Promise<ImportResult> {
+  const csv = writeCsv(dir, rows, `${name}.csv`);
+  const store = openSqliteStore(loadConfig(configPath).storage.path);
+  try {
+    return await importCampaignCsv(store, { ...CAMPAIGN, name }, csv);
+  } finally {
+    store.close();
+  }
+}
+
+/** Reads the queue of a stopped (or running) engine's database. */
+export function queueStatusOf(configPath: string): QueueStatus {
+  const store = openSqliteStore(loadConfig(configPath).storage.path);
+  try {
+    return store.queueStatus(Date.now());
+  } finally {
+    store.close();
+  }
 }
 
 export interface CliResult {

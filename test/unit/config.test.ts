@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DurationError, parseDuration } from '../../engine/config/duration.js';
-import { ConfigError, type ConfigErrorCode } from '../../engine/config/errors.js';
+import { ConfigError } from '../../engine/config/errors.js';
 import { defaultConfig, loadConfig } from '../../engine/config/load.js';
 import { findLine } from '../../engine/config/locate.js';
+import { fails, load, writeToml } from './config-helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../docs/mxpress.example.toml', import.meta.url));
 
@@ -20,44 +21,6 @@ const SOURCES = [
   'address = "127.0.1.2"',
   'helo = "mta2.sender.test"',
 ].join('\n');
-
-function writeToml(toml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mxpress-config-'));
-  const file = join(dir, 'mxpress.toml');
-  writeFileSync(file, toml);
-  return file;
-}
-
-function load(toml: string, env: NodeJS.ProcessEnv = {}) {
-  return loadConfig(writeToml(toml), env);
-}
-
-interface Expected {
-  code?: ConfigErrorCode;
-  key: string;
-  line?: number;
-  env?: string;
-  message?: RegExp;
-}
-
-/** Loads `toml` expecting a ConfigError; returns it for further checks. */
-function fails(toml: string | null, expected: Expected, env: NodeJS.ProcessEnv = {}): ConfigError {
-  const file = toml === null ? null : writeToml(toml);
-  try {
-    loadConfig(file, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    assert.equal(err.code, expected.code ?? 'CONFIG_INVALID');
-    assert.equal(err.key, expected.key);
-    assert.equal(err.line, expected.line, `line of ${expected.key}: ${err.message}`);
-    assert.equal(err.env, expected.env);
-    if (expected.key) assert.ok(err.message.includes(expected.key), err.message);
-    if (expected.line !== undefined && file) assert.ok(err.message.startsWith(`${file}:${expected.line}: `), err.message);
-    if (expected.message) assert.match(err.message, expected.message);
-    return err;
-  }
-  assert.fail(`accepted: ${toml}`);
-}
 
 test('defaults: every key, storage relative to the working directory', () => {
   const c = defaultConfig();

@@ -42,6 +42,24 @@ test('choose: sticky unless in backoff (greylisted stays), capped sources never,
   ];
   for (const c of cases) {
     const got = pools.choose('default', c.sticky, { avoid: c.avoid, blocked: c.blocked, keepSticky: c.keepSticky });
-    assert.equal(got === 'blocked' ? 'blocked' : (got?.address ?? null), c.want, c.name);
+    assert.equal(typeof got === 'string' ? got : (got?.address ?? null), c.want, c.name);
+  }
+});
+
+test('choose: only sources of a family the site has; unreachable when the pool has none', () => {
+  const dual = [...sources, { address: '::1', helo: 'v6.test' }];
+  const pool = { default: { sources: [{ address: '127.0.1.1', weight: 5 }, { address: '::1', weight: 1 }] } };
+  const pools = new Pools(dual, pool, () => 0);
+  const v6only = (a: string) => a.includes(':');
+  const cases: { name: string; sticky: string | null; reaches?: (a: string) => boolean; blocked?: (a: string) => boolean; want: string }[] = [
+    { name: 'no constraint: weighted choice', sticky: null, want: '127.0.1.1' },
+    { name: 'IPv6-only site: the IPv6 source', sticky: null, reaches: v6only, want: '::1' },
+    { name: 'a sticky IPv4 source gives way', sticky: '127.0.1.1', reaches: v6only, want: '::1' },
+    { name: 'no source reaches', sticky: null, reaches: () => false, want: 'unreachable' },
+    { name: 'the only reaching source is capped', sticky: null, reaches: v6only, blocked: v6only, want: 'blocked' },
+  ];
+  for (const c of cases) {
+    const got = pools.choose('default', c.sticky, { reaches: c.reaches, blocked: c.blocked });
+    assert.equal(typeof got === 'string' ? got : (got?.address ?? null), c.want, c.name);
   }
 });

@@ -59,12 +59,16 @@ export interface SinkScript {
 }
 
 export interface SinkSession {
+  /** smtp-server's session id, as in `Received.sessionId`. */
+  id: string;
   remoteAddress: string;
   /** Known once the client sends MAIL FROM. */
   helo: string;
   tls: boolean;
   openedAt: number;
   closedAt?: number;
+  /** When the client sent QUIT; unset when it just dropped the connection. */
+  quitAt?: number;
 }
 
 export interface Sink {
@@ -141,9 +145,10 @@ function later(state: SinkState, ms: number, fn: () => void): void {
 
 function onConnect(state: SinkState, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
   const { sink } = state;
-  const record: SinkSession = { remoteAddress: session.remoteAddress, helo: '', tls: false, openedAt: Date.now() };
+  const record: SinkSession = { id: session.id, remoteAddress: session.remoteAddress, helo: '', tls: false, openedAt: Date.now() };
   sink.sessions.push(record);
   state.byId.set(session.id, { no: ++state.opened, record, messages: 0 });
+  noteQuit(state, session.id, record);
   state.open++;
   sink.maxConcurrentSessions = Math.max(sink.maxConcurrentSessions, state.open);
   // Per-session, so a script change applies from the next connection on.
@@ -155,6 +160,21 @@ function onConnect(state: SinkState, session: SMTPServerSession, cb: (err?: Erro
   const delay = sink.script.greetingDelayMs ?? 0;
   if (delay > 0) later(state, delay, greet);
   else greet();
+}
+
+/**
+ * smtp-server has no hook for QUIT. Its connection objects (in `server.connections`, typed) declare
+ * `handler_QUIT`, looked up per command; wrapping it on the one connection records the QUIT.
+ */
+function noteQuit(state: SinkState, id: string, record: SinkSession): void {
+  for (const connection of state.server?.connections ?? []) {
+    if (connection.id !== id) continue;
+    const quit = connection.handler_QUIT as (command: Buffer, callback: () => void) => void;
+    connection.handler_QUIT = (command: Buffer, callback: () => void) => {
+      record.quitAt = Date.now();
+      quit.call(connection, command, callback);
+    };
+  }
 }
 
 function onClose(state: SinkState, session: SMTPServerSession): void {

@@ -1,0 +1,65 @@
+import { all, del, post } from '../api.js';
+import { clear, field, h, say, table, time } from '../ui.js';
+
+export async function render(main) {
+  const body = h('div');
+  const email = h('input', { type: 'email', name: 'email', required: true });
+  const reason = h('input', { name: 'reason', value: 'manual', required: true });
+  const load = async () =>
+    clear(
+      body,
+      table(
+        'Suppressed addresses',
+        [
+          { label: 'Address', value: (s) => s.email },
+          { label: 'Reason', value: (s) => s.reason },
+          { label: 'Since', value: (s) => time(s.createdAt) },
+          {
+            label: 'Remove',
+            value: (s) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  'aria-label': `Remove ${s.email} from suppression`,
+                  onclick: async () => {
+                    try {
+                      await del(`/suppressions/${encodeURIComponent(s.email)}`);
+                      say(`${s.email} removed.`);
+                      await load();
+                    } catch (err) {
+                      say(err.message, 'error');
+                    }
+                  },
+                },
+                'Remove',
+              ),
+          },
+        ],
+        await all('/suppressions'),
+        'No suppressed addresses.',
+      ),
+    );
+  const form = h(
+    'form',
+    {
+      class: 'card inline',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          await post('/suppressions', { email: email.value.trim(), reason: reason.value.trim() });
+          say(`${email.value.trim()} suppressed.`);
+          email.value = '';
+          await load();
+        } catch (err) {
+          say(err.message, 'error');
+        }
+      },
+    },
+    field('Address', email),
+    field('Reason', reason),
+    h('button', { type: 'submit' }, 'Suppress'),
+  );
+  clear(main, h('h1', {}, 'Suppression'), form, body);
+  await load();
+}

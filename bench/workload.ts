@@ -1,0 +1,129 @@
+/**
+ * One workload in its own process (so peak RSS is this workload's alone, and `--cpu-prof` profiles
+ * just it). Run by bench/run.ts: `node --import tsx bench/workload.ts '<json spec>'`; prints one JSON
+ * line with the result on stdout.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../engine/config/load.js';
+import type { Config } from '../engine/config/schema.js';
+import { generateDkimKey, signerFromKeys } from '../engine/dkim/keys.js';
+import { compileCampaign, renderMessage } from '../engine/render/message.js';
+import type { DkimAlgorithm } from '../engine/dkim/sign.js';
+import { importCampaignCsv } from '../engine/ingress/import.js';
+import { createEngine } from '../engine/runtime.js';
+import { untilQuiet } from '../engine/scheduler/engine.js';
+import { openSqliteStore } from '../storage/sqlite/store.js';
+import type { Store } from '../storage/store.js';
+import { benchCampaign, writeBenchCsv } from './content.js';
+
+export interface WorkloadSpec {
+  kind: 'deliver' | 'import';
+  recipients: number;
+  domains: number;
+  kb: number;
+  dkim: DkimAlgorithm[];
+  sources: string[];
+  /** The bench world's DNS server and SMTP port (deliver only). */
+  dns?: string;
+  port?: number;
+}
+
+export interface WorkloadResult {
+  /** Recipients delivered (deliver) or rows imported (import). */
+  count: number;
+  seconds: number;
+  perSecond: number;
+  importSeconds: number;
+  peakRssMb: number;
+  /** RSS after the engine's workers started and before the first claim: the engine's fixed cost. */
+  startRssMb: number;
+  messageBytes: number | null;
+  threads: number;
+  notDelivered: Record<string, number>;
+}
+
+function configToml(dir: string, spec: WorkloadSpec): string {
+  const keys = spec.dkim.map((algorithm, i) => {
+    const file = join(dir, `key${i}.pem`);
+    writeFileSync(file, generateDkimKey(algorithm).privateKeyPem, { mode: 0o600 });
+    return ['[[dkim]]', 'domain = "sender.test"', `selector = "s${i}"`, `algorithm = "${algorithm}"`, `private_key = "${file}"`].join('\n');
+  });
+  return [
+    '[storage]',
+    `path = "${join(dir, 'queue.db')}"`,
+    '[dns]',
+    `servers = ["${spec.dns ?? '127.0.0.1:53'}"]`,
+    '[delivery]',
+    `port = ${spec.port ?? 25}`,
+    'idle_timeout = "1s"',
+    'tls = "disabled"',
+    ...spec.sources.flatMap((a, i) => ['[[sources]]', `address = "${a}"`, `helo = "mta${i + 1}.sender.test"`]),
+    '[log]',
+    'level = "warn"',
+    '[message]',
+    'x_mailer = ""',
+    ...keys,
+    '',
+  ].join('\n');
+}
+
+/** Samples RSS (this process and its worker threads) until stopped. */
+function rssSampler(): () => number {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage.rss());
+  };
+}
+
+/** The size of one rendered, signed message of the campaign (what goes over DATA). */
+async function sampleSize(config: Config, store: Store, campaignId: number): Promise<number> {
+  const m = config.message;
+  const deps = { signer: signerFromKeys(m.dkim), decorator: null, xMailer: m.xMailer, feedbackId: m.feedbackId };
+  const c = compileCampaign(store.getCampaign(campaignId)!, [], deps);
+  return (await renderMessage(c, { id: 1, email: 'user1@d1.test', attrs: { name: 'Name1', city: 'Lyon' } }, deps)).length;
+}
+
+async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'mxpress-bench-'));
+  try {
+    const configPath = join(dir, 'mxpress.toml');
+    writeFileSync(configPath, configToml(dir, spec));
+    const config = loadConfig(configPath, {});
+    const csv = join(dir, 'recipients.csv');
+    await writeBenchCsv(csv, spec.recipients, spec.domains);
+    const store = openSqliteStore(config.storage.path);
+    const peak = rssSampler();
+    const t0 = performance.now();
+    const imported = await importCampaignCsv(store, benchCampaign(spec.kb), csv);
+    const importSeconds = (performance.now() - t0) / 1000;
+    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0 };
+    if (spec.kind === 'import') {
+      store.close();
+      return { ...base, count: imported.accepted, seconds: importSeconds, perSecond: imported.accepted / importSeconds, peakRssMb: peak() / 2 ** 20 };
+    }
+    const messageBytes = await sampleSize(config, store, imported.campaignId);
+    const engine = createEngine(config, store, pino({ level: 'warn' }));
+    const startRssMb = process.memoryUsage.rss() / 2 ** 20;
+    const t1 = performance.now();
+    await engine.scheduler.run(untilQuiet(1000)).finally(() => engine.close());
+    const seconds = (performance.now() - t1) / 1000;
+    const rss = peak();
+    const summary = store.campaignSummary(imported.campaignId);
+    const delivered = summary.counts.filter((c) => c.status === 'delivered').reduce((n, c) => n + c.count, 0);
+    const notDelivered: Record<string, number> = {};
+    for (const c of summary.counts) if (c.status !== 'delivered') notDelivered[`${c.status}${c.category ? `/${c.category}` : ''}`] = c.count;
+    store.close();
+    return { ...base, startRssMb, messageBytes, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as WorkloadSpec;
+const result = await run(spec);
+process.stdout.write(`${JSON.stringify(result)}\n`);

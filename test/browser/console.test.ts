@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { hashPassword } from '../../admin/auth/password.js';
+import { registerMetrics, type EngineMetrics } from '../../admin/metrics/metrics.js';
+import { buildAdminServer } from '../../admin/server.js';
+import { loadConfig } from '../../engine/config/load.js';
+import { createEngine, type Engine } from '../../engine/runtime.js';
+import { openSqliteStore } from '../../storage/sqlite/store.js';
+import type { Store } from '../../storage/store.js';
+import { tempDir, writeConfig } from '../integration/harness.js';
+import { startWorld, type World } from '../world/world.js';
+
+/**
+ * The console in Chromium against the real server, the real engine and the test world: log in,
+ * create a campaign from a 50-row CSV (2 invalid rows), start it, pause and resume it, watch 48
+ * delivered, export the failures. Every wait is bounded; everything is closed in `after`.
+ */
+const WAIT = 60_000;
+const EMAIL = 'admin@console.test';
+const PASSWORD = 'correct horse battery staple';
+
+describe('web console in Chromium', () => {
+  let world: World;
+  let store: Store;
+  let engine: Engine;
+  let engineRun: Promise<void>;
+  let server: Awaited<ReturnType<typeof buildAdminServer>>;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let dir: string;
+
+  before(async () => {
+    world = await startWorld({ domains: { 'ok.test': { mx: ['mx.ok.test'] } }, hosts: { 'mx.ok.test': '127.0.0.81' } });
+    dir = tempDir('mxpress-browser-');
+    // One source, four messages a second and a window of four: the campaign takes over ten seconds,
+    // so the pause lands while most recipients are still queued, and only four are ever in flight.
+    const configPath = writeConfig(dir, world, { sources: ['127.0.1.1'], extraDelivery: 'batch_size = 4\nwindow = 4' });
+    appendFileSync(configPath, '[shaping.default]\nmax_message_rate = "4/s"\n');
+    const config = loadConfig(configPath);
+    store = openSqliteStore(config.storage.path);
+    store.addUser(EMAIL, 'admin', await hashPassword(PASSWORD), Date.now());
+    const registry = new Registry();
+    let metrics: EngineMetrics | null = null;
+    engine = createEngine(config, store, pino({ level: 'silent' }), { onRecord: (rec, _r, ctx) => metrics!.observeAttempt(rec, ctx) });
+    metrics = registerMetrics(registry, { store, egress: engine.egress });
+    let lastFinish = 0;
+    engineRun = engine.scheduler.run(({ now }) => {
+      if (now - lastFinish > 500) {
+        lastFinish = now;
+        store.finishCampaigns(now);
+      }
+      return false;
+    });
+    server = await buildAdminServer({ store, config, log: pino({ level: 'silent' }), registry });
+    base = await server.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      timeout: WAIT,
+    });
+    const context = await browser.newContext({ acceptDownloads: true });
+    context.setDefaultTimeout(WAIT);
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    engine?.scheduler.stop();
+    await engineRun;
+    store?.close();
+    await world?.close();
+  });
+
+  const countText = (key: string) => page.getByTestId(`count-${key}`).textContent();
+  const delivered = async () => Number(((await countText('delivered')) ?? '').split(' ')[0]!.replace(/,/g, ''));
+
+  test('log in, create from a CSV, start, pause, resume, 48 delivered, export the failures', async () => {
+    // 50 rows: 48 good addresses and 2 the intake refuses, on lines 12 and 31 of the file.
+    const rows = Array.from({ length: 50 }, (_, i) => `u${i}@ok.test,Name${i}`);
+    rows[10] = 'not-an-address,Bad1';
+    rows[29] = 'two@@ok.test,Bad2';
+    const csv = join(dir, 'list.csv');
+    writeFileSync(csv, `email,name\n${rows.join('\n')}\n`);
+
+    await page.goto(`${base}/console/`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Wrong email or password.').waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+
+    await page.getByRole('link', { name: 'New campaign' }).click();
+    await page.getByLabel('Name').fill('Browser campaign');
+    await page.getByLabel('From').fill('News <news@sender.test>');
+    await page.getByLabel('Subject').fill('Hello {{name}}');
+    await page.getByLabel('List file (CSV)').setInputFiles(csv);
+    await page.getByLabel('HTML body').fill('<h1 style="color: teal">Hi {{name}}</h1><p>Our news.</p>');
+    assert.equal(await page.frameLocator('iframe[title="Preview of the HTML message"]').locator('h1').textContent(), 'Hi {{name}}');
+    await page.getByLabel('Text body').fill('Hi {{name}}, our news.');
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+
+    await page.getByRole('heading', { name: 'Browser campaign' }).waitFor();
+    await page.getByTestId('status').filter({ hasText: 'draft' }).waitFor();
+    assert.equal(await countText('recipients'), '48');
+    assert.equal(await countText('invalid'), '2');
+
+    await page.getByRole('button', { name: 'Start campaign Browser campaign' }).click();
+    await page.getByTestId('status').filter({ hasText: 'running' }).waitFor();
+    await page.getByRole('button', { name: 'Pause campaign Browser campaign' }).click();
+    await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+    // Paused: the few recipients in flight finish (the engine says when none is left), then the
+    // count holds still, in the store and on the page.
+    const id = Number(/#\/campaigns\/(\d+)$/.exec(page.url())![1]);
+    await until(() => engine.scheduler.inFlight === 0, 'recipients still in flight after the pause');
+    engine.recorder.flush();
+    const settled = store.campaignCounters(id).counts.find((c) => c.status === 'delivered')?.count ?? 0;
+    assert.ok(settled < 48, `paused with ${settled} delivered`);
+    await page.getByTestId('count-delivered').filter({ hasText: new RegExp(`^${settled} \\(`) }).waitFor();
+    await page.waitForTimeout(2500);
+    assert.equal(await delivered(), settled, 'nothing delivered while paused');
+    assert.equal(world.received().length, settled);
+
+    await page.getByRole('button', { name: 'Resume campaign Browser campaign' }).click();
+    await page.getByTestId('status').filter({ hasText: /running|finished/ }).waitFor();
+    await page.getByTestId('count-delivered').filter({ hasText: /^48 \(100\.0 %\)$/ }).waitFor();
+    await page.getByTestId('status').filter({ hasText: 'finished' }).waitFor();
+    assert.equal(await page.getByTestId('progress').getAttribute('value'), '100');
+    assert.equal(world.received().length, 48, 'the sink got 48 messages');
+    assert.ok(world.received().some((m) => m.data.toString().includes('Subject: Hello Name0\r\n')));
+
+    // Failed recipients: the two invalid rows, with their lines, in the table and in the export.
+    const failures = page.getByRole('table', { name: /Bounced, expired and invalid recipients/ });
+    await failures.getByText('line 12: ').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const text = readFileSync((await download.path())!, 'utf8');
+    const lines = text.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'kind,email,category,code,reply,line,at');
+    assert.equal(lines.length, 3);
+    assert.match(lines[1]!, /^invalid,not-an-address,,,[^,]+,12,$/);
+    assert.match(lines[2]!, /^invalid,two@@ok\.test,,,[^,]+,31,$/);
+
+    // The campaigns list shows the same counters, and the keyboard reaches the links.
+    await page.getByRole('link', { name: 'Campaigns' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    const row = page.getByRole('row', { name: /Browser campaign/ });
+    await row.getByText('finished').waitFor();
+    await row.getByRole('cell', { name: '48' }).first().waitFor();
+  });
+});
+
+/** Polls a condition every 100 ms, at most 30 s. */
+async function until(ok: () => boolean, why: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(why);
+}

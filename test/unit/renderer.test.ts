@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { dkimDnsRecord, generateDkimKey, signerFromKeys } from '../../engine/dkim/keys.js';
+import type { DkimAlgorithm } from '../../engine/dkim/sign.js';
+import type { RenderDeps } from '../../engine/render/message.js';
+import { PiscinaRenderer } from '../../engine/render/pool.js';
+import { InProcessRenderer, type CampaignSource, type Renderer } from '../../engine/render/renderer.js';
+import type { WorkerSetup } from '../../engine/render/worker.js';
+import { trackingDecorator } from '../../engine/tracking/decorator.js';
+
+const SOURCE: CampaignSource = {
+  campaign: {
+    id: 7,
+    name: 'seam',
+    from: 'News <news@sender.test>',
+    mailFrom: 'news@sender.test',
+    subject: 'Hello {{name}} from {{city | "home"}}',
+    html: '<p>Hi {{name}}, {{missing}} <a href="https://shop.test/x">shop</a></p>',
+    text: 'Hi {{name}}',
+    tracking: true,
+    pool: 'default',
+    status: 'running',
+    createdAt: 0,
+  },
+  attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('attached'), cid: null }],
+};
+
+const rsa = generateDkimKey('rsa-sha256');
+const ed = generateDkimKey('ed25519-sha256');
+const SETUP: WorkerSetup = {
+  dkim: [
+    { domain: 'sender.test', selector: 'r1', algorithm: 'rsa-sha256' as DkimAlgorithm, privateKeyPem: rsa.privateKeyPem },
+    { domain: 'sender.test', selector: 'e1', algorithm: 'ed25519-sha256' as DkimAlgorithm, privateKeyPem: ed.privateKeyPem },
+  ],
+  xMailer: 'mxpress-test',
+  feedbackId: 'seam',
+  tracking: { key: randomBytes(32), baseUrl: 'https://t.sender.test', unsubscribeDomain: 'sender.test' },
+};
+const DEPS: RenderDeps = { signer: signerFromKeys(SETUP.dkim), decorator: trackingDecorator(SETUP.tracking!), xMailer: SETUP.xMailer, feedbackId: SETUP.feedbackId };
+const records = new Map(
+  [dkimDnsRecord('sender.test', 'r1', 'rsa-sha256', rsa.publicKey), dkimDnsRecord('sender.test', 'e1', 'ed25519-sha256', ed.publicKey)].map((r) => [r.name, r.value]),
+);
+const resolver = async (name: string) => {
+  const v = records.get(name);
+  if (!v) throw Object.assign(new Error('no record'), { code: 'ENOTFOUND' });
+  return [[v]];
+};
+
+/** What differs per call by design: Message-ID, Date, the random MIME boundaries, and so the DKIM signatures. */
+function shape(message: Buffer): string {
+  const text = message.toString('utf8');
+  const boundaries = [...text.matchAll(/boundary="([^"]+)"/g)].map((m) => m[1]!);
+  let out = text
+    .replace(/^Message-ID: .*$/m, 'Message-ID: <ID>')
+    .replace(/^Date: .*$/m, 'Date: <DATE>')
+    .replace(/^DKIM-Signature: (?:.*\r\n[ \t].*)*.*$/gm, (sig) => `DKIM-Signature: ${/a=([\w-]+)/.exec(sig)![1]} ${/s=(\w+)/.exec(sig)![1]}`);
+  boundaries.forEach((b, i) => (out = out.split(b).join(`<BOUNDARY${i}>`)));
+  return out;
+}
+
+async function renderBoth(email: string, attrs: Record<string, string>, renderers: Renderer[]) {
+  return Promise.all(renderers.map((r) => r.render(SOURCE, { id: 1, email, attrs })));
+}
+
+test('the in-process and the piscina renderer build the same signed message, modulo Message-ID, Date, boundaries and signature values', async () => {
+  const pool = new PiscinaRenderer({ threads: 2, setup: SETUP });
+  const local = new InProcessRenderer(DEPS);
+  try {
+    const rows: [string, Record<string, string>][] = [
+      ['ann@d0.test', { name: 'Ann', city: 'Oslo' }],
+      ['bob@d1.test', { name: 'Bob <b>' }],
+      ['cy@d2.test', {}],
+    ];
+    // Several rounds so both workers see the campaign: the first task of each asks for the row.
+    for (let round = 0; round < 3; round++) {
+      for (const [email, attrs] of rows) {
+        const [fromPool, fromHere] = await renderBoth(email, attrs, [pool, local]);
+        assert.ok(Buffer.isBuffer(fromPool!.message));
+        assert.equal(shape(fromPool!.message), shape(fromHere!.message), email);
+        assert.deepEqual(fromPool!.missing, fromHere!.missing);
+        const text = fromPool!.message.toString();
+        assert.match(text, new RegExp(`^To: ${email}\\r$`, 'm'));
+        assert.match(text, /^Message-ID: <[^>]+@sender\.test>\r$/m);
+        assert.match(text, /filename=a\.txt/);
+        // Tracking applied in the worker: the link is a click redirect, List-Unsubscribe is signed.
+        assert.match(text, /^List-Unsubscribe: <https:\/\/t\.sender\.test\/u\/[^>]+>,\s+<mailto:/m);
+        assert.doesNotMatch(text, /shop\.test\/x/);
+      }
+    }
+    const [one] = await renderBoth('cy@d2.test', {}, [pool]);
+    assert.deepEqual(one!.missing.sort(), ['missing', 'name', 'name', 'name'].sort());
+  } finally {
+    await pool.close();
+  }
+});
+
+test('messages signed in the workers carry RSA and Ed25519 signatures that verify', async () => {
+  const pool = new PiscinaRenderer({ threads: 2, setup: SETUP });
+  try {
+    const signed = await Promise.all([1, 2, 3, 4].map((i) => pool.render(SOURCE, { id: i, email: `u${i}@d.test`, attrs: { name: `U${i}` } })));
+    for (const { message } of signed) {
+      const result = await dkimVerify(message, { resolver } as Parameters<typeof dkimVerify>[1]);
+      assert.deepEqual(
+        result.results.map((r) => `${r.selector}:${r.status.result}`).sort(),
+        ['e1:pass', 'r1:pass'],
+      );
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a changed campaign under a new id is compiled anew by every worker', async () => {
+  const pool = new PiscinaRenderer({ threads: 2, setup: SETUP });
+  try {
+    const a = await Promise.all([1, 2, 3, 4].map(() => pool.render(SOURCE, { id: 1, email: 'x@d.test', attrs: { name: 'X' } })));
+    const other: CampaignSource = { ...SOURCE, campaign: { ...SOURCE.campaign, id: 8, subject: 'Other {{name}}' } };
+    const b = await Promise.all([1, 2, 3, 4].map(() => pool.render(other, { id: 1, email: 'x@d.test', attrs: { name: 'X' } })));
+    for (const r of a) assert.match(r.message.toString(), /^Subject: Hello X from home\r$/m);
+    for (const r of b) assert.match(r.message.toString(), /^Subject: Other X\r$/m);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a worker that dies fails its task with RENDER_FAILED, and the pool goes on with a new worker', async () => {
+  const pool = new PiscinaRenderer({ threads: 1, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    await assert.rejects(pool.render(SOURCE, { id: 1, email: 'crash@d.test', attrs: {} }), (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
+    const after = await pool.render(SOURCE, { id: 2, email: 'ok@d.test', attrs: { name: 'Ok' } });
+    assert.match(after.message.toString(), /^Subject: Hello Ok from home\r$/m);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a worker stuck past the task timeout is replaced: its task fails with RENDER_FAILED, the next one is rendered', async () => {
+  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 5000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    await assert.rejects(pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} }), (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
+    const after = await pool.render(SOURCE, { id: 2, email: 'ok@d.test', attrs: { name: 'Ok' } });
+    assert.match(after.message.toString(), /^Subject: Hello Ok from home\r$/m);
+  } finally {
+    await pool.close();
+  }
+});
