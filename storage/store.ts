@@ -156,13 +156,32 @@ export interface EventRow {
   recipientId: number;
   email: string;
   at: number;
-  status: AttemptStatus;
+  /** `complained` only from feedback reports (engine/bounce/). */
+  status: AttemptStatus | 'complained';
   category: string | null;
   sourceIp: string | null;
   mxHost: string | null;
   code: number | null;
   text: string;
   tls: string;
+}
+
+/**
+ * A bounce or complaint that arrived by mail (engine/bounce/): recorded as an event whose origin
+ * is the report format, never as an attempt.
+ */
+export interface InboundRecord {
+  recipientId: number;
+  kind: 'bounce' | 'complaint';
+  /** The bounce category, or the feedback type of a complaint. */
+  category: string | null;
+  code: number | null;
+  enhanced: string | null;
+  text: string;
+  origin: 'dsn' | 'heuristic' | 'arf';
+  /** Put on the suppression list in the same transaction. */
+  suppress: { email: string; reason: string } | null;
+  at: number;
 }
 
 /** One egress path (source × site) as the engine last published it. */
@@ -375,6 +394,9 @@ export interface Store {
 
   /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
   campaignAttachments(campaignId: number): Attachment[];
+
+  /** Records a report that arrived by mail (a complaint also counts in the campaign's stats); false when the recipient is unknown or already has one of this kind. */
+  recordInbound(r: InboundRecord): boolean;
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { startConfiguredBounceListener } from '../bounce/start.js';
 import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
-import { EXIT } from './exit.js';
+import { CliError, EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
 import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener } from './admin.js';
 
@@ -15,6 +16,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   const store = openStore(config);
   let tracking: Awaited<ReturnType<typeof startTrackingListener>> = null;
   let admin: AdminListener | null = null;
+  let bounces: Awaited<ReturnType<typeof startConfiguredBounceListener>> = null;
   try {
     lockEngine(store, log);
     const metrics = engineMetrics();
@@ -23,6 +25,9 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     metrics.hook(started.metrics);
     admin = started.listener;
     tracking = await startTrackingListener(config, store, log);
+    bounces = await startConfiguredBounceListener(config, store, log).catch((err: Error) => {
+      throw new CliError(EXIT.config, `bounce.listen: cannot listen: ${err.message}`);
+    });
     const login = admin ? await firstAdminLines(store) : '';
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
       engine.scheduler.abandon();
@@ -37,6 +42,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
         login +
         `  tracking  ${tracking ? `${tracking.url} for ${config.tracking.baseUrl}` : 'off (no [tracking] base_url)'}\n` +
+        `  bounces   ${bounces ? `listening on ${bounces.host}:${bounces.port} for ${config.message.bounceDomain}` : 'off (no [bounce] listen)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
     let lastFinishCheck = 0;
@@ -54,6 +60,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   } finally {
     await admin?.close();
     await tracking?.close();
+    await bounces?.close();
     unlockEngine(store, log);
     store.close();
   }

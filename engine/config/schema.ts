@@ -5,6 +5,7 @@ import { duration, FQDN, integer, quote, section, timer } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
+import { checkBounceListener, toBounceListener, type BounceListenerConfig } from './inbound.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
@@ -37,6 +38,8 @@ export interface Config {
   shaping: ShapingConfig;
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
+  /** The listener for bounces and feedback reports to the bounce domain: engine/config/inbound.ts. */
+  bounceListener: BounceListenerConfig;
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
@@ -176,6 +179,7 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
   checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
   checkMessage(c, ctx);
+  checkBounceListener(c, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -228,6 +232,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
     message,
+    bounceListener: toBounceListener(raw.bounce),
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },

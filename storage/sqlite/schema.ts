@@ -321,4 +321,9 @@ export const MIGRATIONS: readonly string[] = [
     created_at    INTEGER NOT NULL
   );
   `,
+  `
+  -- Bounces and complaints that arrive by mail are events too; origin tells them from attempts.
+  ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'smtp';
+  CREATE INDEX events_inbound ON events (recipient_id) WHERE origin <> 'smtp';
+  `,
 ];

@@ -21,6 +21,7 @@ import type {
   FailureKind,
   FailureQuery,
   ImportResult,
+  InboundRecord,
   InvalidRow,
   Role,
   User,
@@ -39,6 +40,7 @@ import { addUser, countUsers, createSession, deleteSession, sessionUser, setApiK
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
+import { recordInbound } from './inbound.js';
 import { renewLeases } from './leases.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
@@ -389,6 +391,15 @@ class SqliteStore implements Store {
   renewLeases(ids: readonly number[], leaseUntil: number): number {
     return renewLeases(this.db, ids, leaseUntil);
   }
+
+  recordInbound(r: InboundRecord): boolean {
+    return this.db.transaction(() => {
+      const campaignId = recordInbound(this.db, r);
+      if (campaignId !== null && r.kind === 'complaint') this.stats.bumpEngagement(campaignId, 'complaint', true);
+      return campaignId !== null;
+    })();
+  }
+
 
   secret(name: string): Buffer {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
