@@ -11,7 +11,7 @@ import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener 
 import { apiKeySubmitter } from '../../admin/auth/session.js';
 import { SubmitterRate } from '../submission/intake.js';
 import { startConfiguredSubmission, type SubmissionServer } from '../submission/start.js';
-import { SubmissionTlsError } from '../submission/tls.js';
+import { SubmissionConfigError } from '../submission/tls.js';
 
 const OPTIONS = { config: { type: 'string' } } as const;
 
@@ -83,6 +83,6 @@ function startSubmissionListener(config: Config, store: Store, log: Logger, rate
   if (!config.submission.enabled) return Promise.resolve(null);
   return startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), rate }).catch((err: Error) => {
     const { host, port } = config.submission.listen;
-    throw new CliError(EXIT.config, err instanceof SubmissionTlsError ? err.message : `submission.listen: cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    throw new CliError(EXIT.config, err instanceof SubmissionConfigError ? err.message : `submission.listen: cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
   });
 }

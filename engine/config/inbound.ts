@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Rate } from '../shaping/rate.js';
+import { isNetwork } from '../submission/relay.js';
 import { quote, rate } from './fields.js';
 
 /**
@@ -70,6 +71,12 @@ export const submissionSchema = z
     max_size: size('larger messages are refused with 552').default(26_214_400),
     rate: rate.default('600/min'),
     pool: z.string().regex(/^[A-Za-z0-9_-]+$/, 'pool names use letters, digits, "_" and "-"').default('default'),
+    relay_networks: z
+      .array(z.string().refine(isNetwork, (v) => ({ message: `${quote(v)} is not an IPv4 or IPv6 network like "127.0.0.0/8"` })), {
+        invalid_type_error: 'must be a list of networks, e.g. ["127.0.0.0/8"]',
+      })
+      .default([]),
+    relay_user: z.string().email('must be the email of a user (mxpress user add)').optional(),
   })
   .strict()
   .default({} as never);
@@ -85,12 +92,18 @@ export interface SubmissionConfig {
   /** Messages per user. */
   rate: Rate;
   pool: string;
+  /** Clients in these networks submit without AUTH or TLS, as `relayUser`. Empty: none. */
+  relayNetworks: string[];
+  relayUser: string | null;
 }
 
 export function checkSubmission(raw: { submission: z.infer<typeof submissionSchema>; pools: Record<string, unknown> }, ctx: z.RefinementCtx): void {
   const s = raw.submission;
   if ((s.tls_cert === undefined) !== (s.tls_key === undefined)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', s.tls_cert === undefined ? 'tls_cert' : 'tls_key'], message: 'tls_cert and tls_key go together' });
+  }
+  if (s.relay_networks.length > 0 && s.relay_user === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', 'relay_networks'], message: 'needs submission.relay_user: the user whose mail relayed clients send' });
   }
   if (s.pool !== 'default' && !(s.pool in raw.pools)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', 'pool'], message: `${quote(s.pool)} is not a [pools] name` });
@@ -107,5 +120,7 @@ export function toSubmission(raw: z.infer<typeof submissionSchema>, baseDir: str
     maxSize: raw.max_size,
     rate: raw.rate,
     pool: raw.pool,
+    relayNetworks: raw.relay_networks,
+    relayUser: raw.relay_user?.toLowerCase() ?? null,
   };
 }

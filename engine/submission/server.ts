@@ -5,12 +5,14 @@ import type { ListenAddress } from '../config/inbound.js';
 import { checkAddress } from '../ingress/address.js';
 import { listenSmtp, smtpError, type Listening } from '../ingress/smtp-listen.js';
 import type { Submitter, VerifyCredentials } from './auth.js';
+import type { RelayNetworks } from './relay.js';
 import { IntakeError, takeMessage, type SubmitterRate } from './intake.js';
 import type { TlsPair } from './tls.js';
 
 /**
  * SMTP submission (RFC 6409) for applications. STARTTLS before AUTH; AUTH PLAIN/LOGIN against API
- * keys; nothing is accepted without AUTH (530 at MAIL), so this is never an open relay. Each message
+ * keys; nothing is accepted without AUTH (530 at MAIL) unless the client is in a configured relay
+ * network, so this is never an open relay. Each message
  * is committed to the store (one transaction, fsync) before its 250.
  */
 export interface SubmissionDeps {
@@ -22,6 +24,8 @@ export interface SubmissionDeps {
   /** Per user, shared with the inject API. */
   rate: SubmitterRate;
   pool: string;
+  /** Clients that submit without AUTH or TLS, and whose mail they send as; null: none. */
+  relay: { networks: RelayNetworks; user: Submitter } | null;
   log: Logger;
   now: () => number;
 }
@@ -29,6 +33,12 @@ export interface SubmissionDeps {
 export type SubmissionServer = Listening;
 
 type Session = SMTPServerSession & { user?: Submitter };
+
+/** The user a session acts for: the one its AUTH named, or the relay user for a trusted network. */
+function submitterOf(session: Session, deps: SubmissionDeps): Submitter | null {
+  if (session.user) return session.user;
+  return deps.relay?.networks.includes(session.remoteAddress) ? deps.relay.user : null;
+}
 
 export async function startSubmission(listen: ListenAddress, deps: SubmissionDeps): Promise<SubmissionServer> {
   const server = new SMTPServer({
@@ -38,6 +48,9 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
     cert: deps.tls.cert,
     size: deps.maxSize,
     authMethods: ['PLAIN', 'LOGIN'],
+    // smtp-server would refuse MAIL without AUTH for everyone; mailFrom() decides instead, so that
+    // relay networks can submit without it and everyone else still gets 530.
+    authOptional: true,
     // Credentials only inside TLS: smtp-server then refuses AUTH before STARTTLS (538).
     allowInsecureAuth: false,
     logger: false,
@@ -54,7 +67,7 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
     },
     onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, session, deps)),
     onRcptTo: (address, session: Session, cb) => {
-      if (!session.user) return cb(smtpError(530, '5.7.0 Authentication required'));
+      if (!submitterOf(session, deps)) return cb(smtpError(530, '5.7.0 Authentication required'));
       const v = checkAddress(address.address);
       cb(v.ok ? null : smtpError(553, `5.1.3 Bad recipient address: ${v.reason}`));
     },
@@ -65,9 +78,10 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
 }
 
 function mailFrom(address: string, session: Session, deps: SubmissionDeps): Error | null {
-  if (!session.user) return smtpError(530, '5.7.0 Authentication required');
+  const user = submitterOf(session, deps);
+  if (!user) return smtpError(530, '5.7.0 Authentication required');
   if (address !== '' && !checkAddress(address).ok) return smtpError(553, '5.1.7 Bad sender address');
-  const waitMs = deps.rate.take(session.user.id, deps.now());
+  const waitMs = deps.rate.take(user.id, deps.now());
   if (waitMs > 0) return smtpError(450, `4.7.0 Rate limit of ${deps.rate.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`);
   return null;
 }
@@ -79,7 +93,7 @@ async function accept(stream: SMTPServerDataStream, session: Session, deps: Subm
   const recipients = uniqueRecipients(session.envelope.rcptTo.map((r) => r.address));
   const mailFromAddress = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   try {
-    const stored = await takeMessage(deps.store, { submitter: session.user!, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
+    const stored = await takeMessage(deps.store, { submitter: submitterOf(session, deps)!, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
     return `2.0.0 Queued as ${stored.campaignId} (${stored.accepted} recipients${stored.suppressed ? `, ${stored.suppressed} suppressed` : ''})`;
   } catch (err) {
     if (!(err instanceof IntakeError)) throw err;

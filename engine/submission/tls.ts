@@ -10,11 +10,12 @@ export interface TlsPair {
   generated: boolean;
 }
 
-export class SubmissionTlsError extends Error {
-  readonly code = 'SUBMISSION_TLS';
+/** A submission setting that cannot be used (certificate, relay user); the message names the key. */
+export class SubmissionConfigError extends Error {
+  readonly code = 'SUBMISSION_CONFIG';
   constructor(message: string) {
     super(message);
-    this.name = 'SubmissionTlsError';
+    this.name = 'SubmissionConfigError';
   }
 }
 
@@ -33,7 +34,7 @@ export function submissionTls(configured: { cert: string | null; key: string | n
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', `/CN=${hostname}`,
         '-addext', `subjectAltName=DNS:${hostname}`, '-keyout', keyFile, '-out', certFile], { stdio: 'pipe' });
     } catch (err) {
-      throw new SubmissionTlsError(`cannot make a self-signed certificate with openssl (${(err as Error).message.split('\n')[0]}); set submission.tls_cert and submission.tls_key`);
+      throw new SubmissionConfigError(`cannot make a self-signed certificate with openssl (${(err as Error).message.split('\n')[0]}); set submission.tls_cert and submission.tls_key`);
     }
     generated = true;
   }
@@ -44,6 +45,6 @@ function read(path: string, key: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new SubmissionTlsError(`submission.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SubmissionConfigError(`submission.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

@@ -176,4 +176,32 @@ describe('SMTP submission', () => {
       child.kill('SIGKILL');
     }
   });
+
+  test('relay networks: a client inside submits without AUTH or TLS as the relay user; one outside still gets 530', async () => {
+    const relayConfig = writeConfig(tempDir(), world, {
+      extraToml: `[submission]\nlisten = "127.0.0.45:0"\nrelay_networks = ["127.0.1.60/32"]\nrelay_user = "app1@sender.test"\n`,
+    });
+    const config = loadConfig(relayConfig);
+    const store = openSqliteStore(config.storage.path);
+    try {
+      const missing = startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+      await assert.rejects(missing, /submission\.relay_user: there is no user app1@sender\.test/);
+      const user = store.addUser('app1@sender.test', 'sender', null, Date.now());
+      const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+      try {
+        const target = { address: server.host, port: server.port };
+        const body = MESSAGE('relayed').replace('To: user@inbox.test', 'To: relayed@inbox.test');
+        const inside = await chat(target, ['EHLO app.test', 'MAIL FROM:<app@sender.test>', 'RCPT TO:<relayed@inbox.test>', 'DATA', `${body}.`, 'QUIT'], '127.0.1.60');
+        assert.match(inside.at(-2)!, /^250 2\.0\.0 Queued as \d+/, inside.join('\n'));
+        const outside = await chat(target, ['EHLO app.test', 'MAIL FROM:<app@sender.test>', 'QUIT'], '127.0.1.61');
+        assert.match(outside.at(-2)!, /^530 /, outside.join('\n'));
+      } finally {
+        await server.close();
+      }
+      const id = Number(store.listCampaigns(user.id, 10)[0]?.id);
+      assert.equal(store.getCampaign(id)?.name, 'smtp:app1@sender.test', 'the relayed message belongs to the relay user');
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -39,13 +39,19 @@ test('bad [bounce] listener keys are named with their line', () => {
 
 test('[submission]: defaults, and bad keys named with their line', () => {
   const d = defaultConfig().submission;
-  assert.deepEqual({ ...d, rate: d.rate.text }, { enabled: false, listen: { host: '0.0.0.0', port: 587 }, hostname: null, tlsCert: null, tlsKey: null, maxSize: 26_214_400, rate: '600/min', pool: 'default' });
+  assert.deepEqual(
+    { ...d, rate: d.rate.text },
+    { enabled: false, listen: { host: '0.0.0.0', port: 587 }, hostname: null, tlsCert: null, tlsKey: null, maxSize: 26_214_400, rate: '600/min', pool: 'default', relayNetworks: [], relayUser: null },
+  );
   const table: [string, string, number, RegExp][] = [
     ['[submission]\ntls_cert = "a.pem"\n', 'submission.tls_key', 1, /go together/],
     ['[submission]\nrate = "fast"\n', 'submission.rate', 2, /is not a rate/],
     ['[submission]\npool = "bulk"\n', 'submission.pool', 2, /not a \[pools\] name/],
     ['[submission]\nenabled = "yes"\n', 'submission.enabled', 2, /true or false/],
     ['[submission]\nlisten = "*:587"\n', 'submission.listen', 2, /not "IP:port"/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/33"]\nrelay_user = "a@b.test"\n', 'submission.relay_networks[0]', 2, /not an IPv4 or IPv6 network/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/8"]\n', 'submission.relay_networks', 2, /needs submission\.relay_user/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/8"]\nrelay_user = "nobody"\n', 'submission.relay_user', 3, /email of a user/],
   ];
   for (const [toml, key, line, message] of table) fails(toml, { key, line, message });
 });
