@@ -184,6 +184,36 @@ export interface InboundRecord {
   at: number;
 }
 
+/** One message taken in by SMTP submission or the inject API: stored whole before it is acknowledged. */
+export interface Submission {
+  /** Campaign name, e.g. `smtp:<user>` or `api:<user>`. */
+  name: string;
+  /** The user who sent it: the campaign's owner (stats, scoping, the owner's suppression list). */
+  ownerId: number;
+  mailFrom: string;
+  /** Normalized recipients (checkAddress), each once. */
+  recipients: { email: string; domain: string }[];
+  /** From header as submitted, for the campaign row and the DKIM key; the envelope sender when absent. */
+  from: string;
+  subject: string;
+  /** The message in wire form (CRLF), sent as it is apart from the DKIM signature. */
+  raw: Buffer;
+  pool: string;
+}
+
+/** A submitted message's recipient and where it stands (the inject API's status endpoint). */
+export interface MessageRecipient {
+  id: number;
+  email: string;
+  status: RecipientStatus;
+  category: string | null;
+  attempts: number;
+  /** The last reply code and text from the receiving server, or the engine's reason. */
+  code: number | null;
+  text: string | null;
+  updatedAt: number;
+}
+
 /** One egress path (source × site) as the engine last published it. */
 export interface PathState {
   sourceIp: string;
@@ -397,6 +427,16 @@ export interface Store {
 
   /** Records a report that arrived by mail (a complaint also counts in the campaign's stats); false when the recipient is unknown or already has one of this kind. */
   recordInbound(r: InboundRecord): boolean;
+
+  /**
+   * Stores a submitted message as a running one-message campaign in one transaction (committed to
+   * disk when this returns); addresses on the global or the owner's suppression list end `suppressed`.
+   */
+  submitMessage(s: Submission, now: number): ImportResult;
+  /** The recipients of a submitted message; null when the campaign is not one. */
+  messageRecipients(campaignId: number): MessageRecipient[] | null;
+  /** The submitted bytes of a submission's campaign; null for template campaigns. */
+  submittedRaw(campaignId: number): Buffer | null;
 
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;

@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Store } from '../../storage/store.js';
 import type { ListenAddress } from '../config/inbound.js';
+import { listenSmtp, smtpError, type Listening } from '../ingress/smtp-listen.js';
 import type { Rule } from '../outcome/classify.js';
 import { applyInbound, type InboundResult } from './apply.js';
 import { parseInbound, type InboundReport } from './report.js';
@@ -24,17 +24,9 @@ export interface BounceListenerDeps {
   onResult?: (r: InboundResult) => void;
 }
 
-export interface BounceListener {
-  host: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type BounceListener = Listening;
 
 type Callback = (err?: Error | null) => void;
-
-function smtpError(code: number, message: string): Error {
-  return Object.assign(new Error(message), { responseCode: code });
-}
 
 export async function startBounceListener(listen: ListenAddress, deps: BounceListenerDeps): Promise<BounceListener> {
   const server = new SMTPServer({
@@ -49,15 +41,7 @@ export async function startBounceListener(listen: ListenAddress, deps: BounceLis
     onData: (stream, session, cb) => void onData(stream, session, deps).then(() => cb(), (err: Error) => cb(err)),
   });
   server.on('error', (err) => deps.log.warn({ err: err.message }, 'bounce listener: connection error'));
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.server.address() as AddressInfo;
-  return { host: addr.address, port: addr.port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return listenSmtp(server, listen);
 }
 
 function acceptRcpt(address: string, deps: BounceListenerDeps): Error | null {

@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration, FQDN, integer, quote, section, timer } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
-import { checkBounceListener, toBounceListener, type BounceListenerConfig } from './inbound.js';
+import { checkBounceListener, checkSubmission, submissionSchema, toBounceListener, toSubmission, type BounceListenerConfig, type SubmissionConfig } from './inbound.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
@@ -40,6 +41,8 @@ export interface Config {
   message: MessageConfig;
   /** The listener for bounces and feedback reports to the bounce domain: engine/config/inbound.ts. */
   bounceListener: BounceListenerConfig;
+  /** SMTP submission for applications: engine/config/inbound.ts. */
+  submission: SubmissionConfig;
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
@@ -148,6 +151,7 @@ const shapeSchema = z
     ...messageSchemas,
     tracking: trackingSchema,
     admin: adminSchema,
+    submission: submissionSchema,
   })
   .strict();
 
@@ -180,6 +184,7 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
   checkMessage(c, ctx);
   checkBounceListener(c, ctx);
+  checkSubmission(c, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -233,6 +238,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     shaping: toShaping(raw.shaping, d),
     message,
     bounceListener: toBounceListener(raw.bounce),
+    submission: toSubmission(raw.submission, file === null ? process.cwd() : dirname(file), resolve),
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },

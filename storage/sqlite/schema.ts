@@ -326,4 +326,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'smtp';
   CREATE INDEX events_inbound ON events (recipient_id) WHERE origin <> 'smtp';
   `,
+  `
+  -- Messages taken in by SMTP submission or the inject API: one campaign each, owned by the user
+  -- who sent it (so claims, retries, stats, events and scoping are the campaign path's), with the
+  -- submitted bytes sent as they are, DKIM-signed at send time.
+  CREATE TABLE submitted_messages (
+    campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+    raw          BLOB    NOT NULL
+  );
+  `,
 ];

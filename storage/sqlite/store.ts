@@ -22,6 +22,7 @@ import type {
   FailureQuery,
   ImportResult,
   InboundRecord,
+  Submission,
   InvalidRow,
   Role,
   User,
@@ -42,6 +43,7 @@ export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
 import { recordInbound } from './inbound.js';
 import { renewLeases } from './leases.js';
+import { messageRecipients, storeSubmittedRaw, submittedRaw } from './submission.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from '../lists.js';
@@ -400,6 +402,24 @@ class SqliteStore implements Store {
     })();
   }
 
+  submitMessage(sub: Submission, now: number): ImportResult {
+    return this.db.transaction(() => {
+      const { name, from, mailFrom, subject, pool } = sub;
+      const id = this.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
+      this.setCampaignOwner(id, sub.ownerId);
+      storeSubmittedRaw(this.db, id, sub.raw);
+      this.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
+      return this.finishImport(id, 'running');
+    })();
+  }
+
+  messageRecipients(campaignId: number) {
+    return messageRecipients(this.db, campaignId);
+  }
+
+  submittedRaw(campaignId: number): Buffer | null {
+    return submittedRaw(this.db, campaignId);
+  }
 
   secret(name: string): Buffer {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.

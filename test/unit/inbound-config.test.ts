@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../engine/config/errors.js';
 import { parseListen } from '../../engine/config/inbound.js';
-import { defaultConfig, loadConfig } from '../../engine/config/load.js';
+import { defaultConfig } from '../../engine/config/load.js';
+import { fails, load } from './config-helpers.js';
 
-function load(toml: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'mxpress-inbound-config-'));
-  writeFileSync(join(dir, 'mxpress.toml'), toml);
-  return loadConfig(join(dir, 'mxpress.toml'), {});
-}
 
 test('listen addresses: IPv4, bracketed IPv6, port 0; everything else is null', () => {
   const table: [string, ReturnType<typeof parseListen>][] = [
@@ -42,11 +34,24 @@ test('bad [bounce] listener keys are named with their line', () => {
     ['[bounce]\ndomain = "b.sender.test"\nmax_size = 10\n', 'bounce.max_size', 3, /1024\.\.104857600/],
     ['[bounce]\nlisten = "127.0.0.1:25"\n', 'bounce.listen', 2, /needs \[bounce\] domain/],
   ];
-  for (const [toml, key, line, message] of table) {
-    assert.throws(
-      () => load(toml),
-      (err: unknown) => err instanceof ConfigError && err.key === key && err.line === line && message.test(err.message),
-      toml,
-    );
-  }
+  for (const [toml, key, line, message] of table) fails(toml, { key, line, message });
+});
+
+test('[submission]: defaults, and bad keys named with their line', () => {
+  const d = defaultConfig().submission;
+  assert.deepEqual(
+    { ...d, rate: d.rate.text },
+    { enabled: false, listen: { host: '0.0.0.0', port: 587 }, hostname: null, tlsCert: null, tlsKey: null, maxSize: 26_214_400, rate: '600/min', pool: 'default', relayNetworks: [], relayUser: null },
+  );
+  const table: [string, string, number, RegExp][] = [
+    ['[submission]\ntls_cert = "a.pem"\n', 'submission.tls_key', 1, /go together/],
+    ['[submission]\nrate = "fast"\n', 'submission.rate', 2, /is not a rate/],
+    ['[submission]\npool = "bulk"\n', 'submission.pool', 2, /not a \[pools\] name/],
+    ['[submission]\nenabled = "yes"\n', 'submission.enabled', 2, /true or false/],
+    ['[submission]\nlisten = "*:587"\n', 'submission.listen', 2, /not "IP:port"/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/33"]\nrelay_user = "a@b.test"\n', 'submission.relay_networks[0]', 2, /not an IPv4 or IPv6 network/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/8"]\n', 'submission.relay_networks', 2, /needs submission\.relay_user/],
+    ['[submission]\nrelay_networks = ["127.0.0.0/8"]\nrelay_user = "nobody"\n', 'submission.relay_user', 3, /email of a user/],
+  ];
+  for (const [toml, key, line, message] of table) fails(toml, { key, line, message });
 });

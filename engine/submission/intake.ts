@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import { simpleParser } from 'mailparser';
+import type { ImportResult, Store } from '../../storage/store.js';
+import { TokenBucket, type Rate } from '../shaping/rate.js';
+import type { Submitter } from './auth.js';
+
+/** Why a submitted message is refused; `temporary` ones may succeed when tried again. */
+export class IntakeError extends Error {
+  constructor(
+    readonly code: 'INTAKE_NO_FROM' | 'INTAKE_UNPARSABLE' | 'INTAKE_STORE',
+    message: string,
+    readonly temporary = false,
+  ) {
+    super(message);
+    this.name = 'IntakeError';
+  }
+}
+
+export interface SubmittedMessage {
+  submitter: Submitter;
+  /** `smtp` or `api`: the campaign is named `<channel>:<user email>`. */
+  channel: 'smtp' | 'api';
+  /** Envelope sender; empty: the From address. */
+  mailFrom: string;
+  /** Normalized (checkAddress), each once. */
+  recipients: { email: string; domain: string }[];
+  raw: Buffer;
+  pool: string;
+}
+
+/**
+ * The one way a whole message gets in (SMTP submission, inject API): line ends made CRLF, a
+ * Message-ID and Date added when missing (RFC 6409 lets the submission agent complete them), then
+ * stored as a one-message campaign, committed to disk before the caller acknowledges it.
+ */
+export async function takeMessage(store: Store, m: SubmittedMessage, now: number): Promise<ImportResult> {
+  const wire = Buffer.from(m.raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  const headerEnd = wire.indexOf('\r\n\r\n');
+  const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
+  // Only the header block is parsed: the body is sent as it is and need not be read here.
+  const parsed = await simpleParser(headerBlock, { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true }).catch(() => null);
+  if (!parsed) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
+  const fromAddress = parsed.from?.value[0]?.address;
+  const fromName = (parsed.from?.value[0]?.name ?? '').replace(/["\\\r\n]/g, '').trim();
+  if (!fromAddress) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
+  const fromDomain = domainToASCII(fromAddress.split('@').pop() ?? '') || 'localhost';
+  const added: string[] = [];
+  if (!parsed.headers.has('message-id')) added.push(`Message-ID: <${randomUUID()}@${fromDomain}>`);
+  if (!parsed.headers.has('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
+  const raw = added.length === 0 ? wire : Buffer.concat([Buffer.from(added.map((h) => `${h}\r\n`).join(''), 'latin1'), wire]);
+  try {
+    return store.submitMessage(
+      {
+        name: `${m.channel}:${m.submitter.email}`,
+        ownerId: m.submitter.id,
+        mailFrom: m.mailFrom || fromAddress,
+        recipients: m.recipients,
+        from: fromName ? `"${fromName}" <${fromAddress}>` : `<${fromAddress}>`,
+        subject: parsed.subject ?? '',
+        raw,
+        pool: m.pool,
+      },
+      now,
+    );
+  } catch (err) {
+    throw new IntakeError('INTAKE_STORE', `could not store the message: ${(err as Error).message}`, true);
+  }
+}
+
+/** Messages per user over every way in (SMTP submission and inject API share one budget). */
+export class SubmitterRate {
+  private readonly buckets = new Map<number, TokenBucket>();
+
+  constructor(readonly rate: Rate) {}
+
+  /** 0: go; else the milliseconds until this user may submit again. */
+  take(userId: number, now: number): number {
+    let bucket = this.buckets.get(userId);
+    if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(now)));
+    return bucket.take(now, this.rate);
+  }
+}
