@@ -1,3 +1,4 @@
+import type { WebhookStore } from './webhooks.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from './lists.js';
 
 /**
@@ -490,6 +491,8 @@ export interface Store {
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
   readonly senderDomains: SenderDomainStore;
+  /** Webhooks and the events they have yet to post: storage/webhooks.ts (issue #6). */
+  readonly webhooks: WebhookStore;
   /**
    * A new campaign (a draft unless told) whose recipients are the members of the lists that pass the
    * filter, each address once. `invalidFrom`: a list whose invalid upload rows become the campaign's.

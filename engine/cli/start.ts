@@ -7,6 +7,7 @@ import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { CliError, EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
+import { DISPATCH_DEFAULTS, WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener } from './admin.js';
 import { apiKeySubmitter } from '../../admin/auth/session.js';
 import { SubmitterRate } from '../submission/intake.js';
@@ -25,6 +26,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   let admin: AdminListener | null = null;
   let bounces: Awaited<ReturnType<typeof startConfiguredBounceListener>> = null;
   let submission: SubmissionServer | null = null;
+  let webhooks: WebhookDispatcher | null = null;
   try {
     lockEngine(store, log);
     const metrics = engineMetrics();
@@ -39,6 +41,8 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
       throw new CliError(EXIT.config, `bounce.listen: cannot listen: ${err.message}`);
     });
     submission = await startSubmissionListener(config, store, log, submitterRate);
+    webhooks = new WebhookDispatcher(store, { ...DISPATCH_DEFAULTS, now: Date.now, log });
+    webhooks.start();
     const login = admin ? await firstAdminLines(store) : '';
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
       engine.scheduler.abandon();
@@ -70,6 +74,8 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
+    // Posts in flight finish (bounded by their timeout); what is not acknowledged is posted next start.
+    await webhooks?.stop();
     await admin?.close();
     await tracking?.close();
     await bounces?.close();
