@@ -1,4 +1,4 @@
-import { SubmitterRate } from '../engine/submission/intake.js';
+import { Intake } from '../engine/submission/intake.js';
 import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import cookie from '@fastify/cookie';
@@ -36,8 +36,8 @@ export interface AdminServerDeps {
   uploadLimit?: number;
   /** Zip-bomb guards for list uploads (engine/ingress/zip.ts defaults). */
   zipLimits?: ZipLimits;
-  /** Messages per user, shared with SMTP submission; default: its own at `[submission] rate`. */
-  submitterRate?: SubmitterRate;
+  /** Where submitted messages are stored, shared with SMTP submission; default: its own at `[submission] rate`. */
+  intake?: Intake;
 }
 
 export interface RegisteredRoute {
@@ -97,7 +97,7 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(suppressionRoutes, { store: deps.store, now });
       await api.register(sourceRoutes, { config: deps.config });
       await api.register(webhookRoutes, { store: deps.store, now });
-      await api.register(messageRoutes, { store: deps.store, config: deps.config, now, rate: deps.submitterRate ?? new SubmitterRate(deps.config.submission.rate) });
+      await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });
     },
     { prefix: '/api/v1' },
   );

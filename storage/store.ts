@@ -434,6 +434,8 @@ export interface Store {
    * disk when this returns); addresses on the global or the owner's suppression list end `suppressed`.
    */
   submitMessage(s: Submission, now: number): ImportResult;
+  /** Several in one transaction (group commit), each in its own savepoint: one failing returns its Error, the others are stored. */
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[];
   /** The recipients of a submitted message; null when the campaign is not one. */
   messageRecipients(campaignId: number): MessageRecipient[] | null;
   /** The submitted bytes of a submission's campaign; null for template campaigns. */

@@ -417,6 +417,18 @@ class SqliteStore implements Store {
     })();
   }
 
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[] {
+    return this.db.transaction(() =>
+      subs.map((sub) => {
+        try {
+          return this.submitMessage(sub, now);
+        } catch (err) {
+          return err as Error;
+        }
+      }),
+    )();
+  }
+
   messageRecipients(campaignId: number) {
     return messageRecipients(this.db, campaignId);
   }
