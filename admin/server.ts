@@ -1,5 +1,6 @@
-import { SubmitterRate } from '../engine/submission/intake.js';
+import { Intake } from '../engine/submission/intake.js';
 import { messageRoutes } from './routes/messages.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import multipart from '@fastify/multipart';
@@ -35,8 +36,8 @@ export interface AdminServerDeps {
   uploadLimit?: number;
   /** Zip-bomb guards for list uploads (engine/ingress/zip.ts defaults). */
   zipLimits?: ZipLimits;
-  /** Messages per user, shared with SMTP submission; default: its own at `[submission] rate`. */
-  submitterRate?: SubmitterRate;
+  /** Where submitted messages are stored, shared with SMTP submission; default: its own at `[submission] rate`. */
+  intake?: Intake;
 }
 
 export interface RegisteredRoute {
@@ -95,7 +96,8 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(statsRoutes, { store: deps.store, now, authorizeCampaign: (req, id) => void campaignFor(deps.store, req, id) });
       await api.register(suppressionRoutes, { store: deps.store, now });
       await api.register(sourceRoutes, { config: deps.config });
-      await api.register(messageRoutes, { store: deps.store, config: deps.config, now, rate: deps.submitterRate ?? new SubmitterRate(deps.config.submission.rate) });
+      await api.register(webhookRoutes, { store: deps.store, now });
+      await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });
     },
     { prefix: '/api/v1' },
   );

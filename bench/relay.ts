@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { apiKeySubmitter } from '../admin/auth/session.js';
 import { loadConfig } from '../engine/config/load.js';
 import { createEngine } from '../engine/runtime.js';
-import { SubmitterRate } from '../engine/submission/intake.js';
+import { Intake } from '../engine/submission/intake.js';
 import { startConfiguredSubmission } from '../engine/submission/start.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
 import { comparePostfix, SMTP_SOURCE } from './compare-postfix.js';
@@ -46,7 +46,7 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
     store.addUser('bench@sender.test', 'sender', null, Date.now());
     const log = pino({ level: 'warn' });
     const engine = createEngine(config, store, log);
-    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate) });
     try {
       const delivered = () => store.recipientCountsByStatus().delivered;
       const t0 = performance.now();

@@ -1,3 +1,4 @@
+import type { WebhookStore } from './webhooks.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from './lists.js';
 
 /**
@@ -433,6 +434,8 @@ export interface Store {
    * disk when this returns); addresses on the global or the owner's suppression list end `suppressed`.
    */
   submitMessage(s: Submission, now: number): ImportResult;
+  /** Several in one transaction (group commit), each in its own savepoint: one failing returns its Error, the others are stored. */
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[];
   /** The recipients of a submitted message; null when the campaign is not one. */
   messageRecipients(campaignId: number): MessageRecipient[] | null;
   /** The submitted bytes of a submission's campaign; null for template campaigns. */
@@ -490,6 +493,8 @@ export interface Store {
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
   readonly senderDomains: SenderDomainStore;
+  /** Webhooks and the events they have yet to post: storage/webhooks.ts (issue #6). */
+  readonly webhooks: WebhookStore;
   /**
    * A new campaign (a draft unless told) whose recipients are the members of the lists that pass the
    * filter, each address once. `invalidFrom`: a list whose invalid upload rows become the campaign's.

@@ -5,7 +5,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { Config } from '../../engine/config/schema.js';
 import { checkAddress } from '../../engine/ingress/address.js';
 import { checkMessageOptions } from '../../engine/ingress/message.js';
-import { IntakeError, takeMessage, type SubmitterRate } from '../../engine/submission/intake.js';
+import { IntakeError, type Intake } from '../../engine/submission/intake.js';
 import type { Attachment, Store } from '../../storage/store.js';
 import { currentUser, HttpError } from '../auth/session.js';
 import { campaignFor } from './campaigns.js';
@@ -79,7 +79,7 @@ const recipientSchema = {
  * The inject API for transactional mail: one message, stored (committed to disk) before the 202,
  * then delivered by the engine like campaign mail. SMTP submission takes the same path (intake.ts).
  */
-export async function messageRoutes(app: FastifyInstance, o: { store: Store; config: Config; rate: SubmitterRate; now?: () => number }): Promise<void> {
+export async function messageRoutes(app: FastifyInstance, o: { store: Store; config: Config; intake: Intake; now?: () => number }): Promise<void> {
   const now = o.now ?? Date.now;
 
   app.post<{ Body: MessageBody }>(
@@ -101,14 +101,14 @@ export async function messageRoutes(app: FastifyInstance, o: { store: Store; con
       const recipients = envelopeRecipients(b);
       if (b.mailFrom !== undefined && !checkAddress(b.mailFrom).ok) throw new HttpError(400, `mailFrom: ${JSON.stringify(b.mailFrom)} is not an address`);
       const raw = b.raw !== undefined ? rawMessage(b) : await composed(b);
-      const wait = o.rate.take(user.id, now());
+      const wait = o.intake.takeToken(user.id, now());
       if (wait > 0) {
         void reply.header('retry-after', String(Math.ceil(wait / 1000)));
-        throw new HttpError(429, `rate limit of ${o.rate.rate.text} messages reached for this user; try again in ${Math.ceil(wait / 1000)} s`);
+        throw new HttpError(429, `rate limit of ${o.intake.rate.text} messages reached for this user; try again in ${Math.ceil(wait / 1000)} s`);
       }
       let id: number;
       try {
-        id = (await takeMessage(o.store, { submitter: user, channel: 'api', mailFrom: b.mailFrom ?? '', recipients, raw, pool }, now())).campaignId;
+        id = (await o.intake.take({ submitter: user, channel: 'api', mailFrom: b.mailFrom ?? '', recipients, raw, pool }, now())).campaignId;
       } catch (err) {
         if (err instanceof IntakeError && !err.temporary) throw new HttpError(400, `raw: ${err.message}`);
         throw err;

@@ -1,4 +1,4 @@
-import type { SubmitterRate } from '../submission/intake.js';
+import type { Intake } from '../submission/intake.js';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { registerMetrics, type EngineMetrics } from '../../admin/metrics/metrics.js';
@@ -35,12 +35,12 @@ export async function startAdminListener(
   log: Logger,
   engine: Engine,
   registry: Registry,
-  submitterRate: SubmitterRate,
+  intake: Intake,
 ): Promise<{ listener: AdminListener | null; metrics: EngineMetrics }> {
   const metrics = registerMetrics(registry, { store, egress: engine.egress, processMetrics: true });
   const at = config.admin.listen;
   if (!at) return { listener: null, metrics };
-  const app = await buildAdminServer({ store, config, log, registry, submitterRate });
+  const app = await buildAdminServer({ store, config, log, registry, intake });
   try {
     const url = await app.listen({ host: at.host, port: at.port });
     return { listener: { url, close: () => app.close() }, metrics };

@@ -7,9 +7,10 @@ import { createEngine } from '../runtime.js';
 import { lockEngine, makeLogger, onStopSignals, openStore, readConfig, unlockEngine } from './common.js';
 import { CliError, EXIT } from './exit.js';
 import { startTrackingListener } from './tracking.js';
+import { DISPATCH_DEFAULTS, WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { engineMetrics, firstAdminLines, startAdminListener, type AdminListener } from './admin.js';
 import { apiKeySubmitter } from '../../admin/auth/session.js';
-import { SubmitterRate } from '../submission/intake.js';
+import { Intake } from '../submission/intake.js';
 import { startConfiguredSubmission, type SubmissionServer } from '../submission/start.js';
 import { SubmissionConfigError } from '../submission/tls.js';
 
@@ -25,20 +26,24 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   let admin: AdminListener | null = null;
   let bounces: Awaited<ReturnType<typeof startConfiguredBounceListener>> = null;
   let submission: SubmissionServer | null = null;
+  let webhooks: WebhookDispatcher | null = null;
   try {
     lockEngine(store, log);
     const metrics = engineMetrics();
     const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
-    // One budget per user for SMTP submission and the inject API together.
-    const submitterRate = new SubmitterRate(config.submission.rate);
-    const started = await startAdminListener(config, store, log, engine, metrics.registry, submitterRate);
+    // SMTP submission and the inject API share one group commit and one budget per user; a stored
+    // message wakes the claim loop.
+    const intake = new Intake(store, config.submission.rate, () => engine.scheduler.wake());
+    const started = await startAdminListener(config, store, log, engine, metrics.registry, intake);
     metrics.hook(started.metrics);
     admin = started.listener;
     tracking = await startTrackingListener(config, store, log);
     bounces = await startConfiguredBounceListener(config, store, log).catch((err: Error) => {
       throw new CliError(EXIT.config, `bounce.listen: cannot listen: ${err.message}`);
     });
-    submission = await startSubmissionListener(config, store, log, submitterRate);
+    submission = await startSubmissionListener(config, store, log, intake);
+    webhooks = new WebhookDispatcher(store, { ...DISPATCH_DEFAULTS, now: Date.now, log });
+    webhooks.start();
     const login = admin ? await firstAdminLines(store) : '';
     const stopSignals = onStopSignals(() => engine.scheduler.stop(), log, () => {
       engine.scheduler.abandon();
@@ -70,6 +75,8 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     log.info({}, 'stopped');
     return EXIT.ok;
   } finally {
+    // Posts in flight finish (bounded by their timeout); what is not acknowledged is posted next start.
+    await webhooks?.stop();
     await admin?.close();
     await tracking?.close();
     await bounces?.close();
@@ -79,9 +86,9 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   }
 }
 
-function startSubmissionListener(config: Config, store: Store, log: Logger, rate: SubmitterRate): Promise<SubmissionServer | null> {
+function startSubmissionListener(config: Config, store: Store, log: Logger, intake: Intake): Promise<SubmissionServer | null> {
   if (!config.submission.enabled) return Promise.resolve(null);
-  return startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), rate }).catch((err: Error) => {
+  return startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake }).catch((err: Error) => {
     const { host, port } = config.submission.listen;
     throw new CliError(EXIT.config, err instanceof SubmissionConfigError ? err.message : `submission.listen: cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { simpleParser } from 'mailparser';
-import type { ImportResult, Store } from '../../storage/store.js';
+import type { ImportResult, Store, Submission } from '../../storage/store.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
 
@@ -30,11 +30,59 @@ export interface SubmittedMessage {
 }
 
 /**
- * The one way a whole message gets in (SMTP submission, inject API): line ends made CRLF, a
- * Message-ID and Date added when missing (RFC 6409 lets the submission agent complete them), then
- * stored as a one-message campaign, committed to disk before the caller acknowledges it.
+ * The one way a whole message gets in (SMTP submission, inject API), shared by both: the per-user
+ * rate, and group commit. Messages that arrive while a commit is being prepared are stored in one
+ * transaction (each in its own savepoint): one fsync for all of them, and each is acknowledged only
+ * once that commit returned.
  */
-export async function takeMessage(store: Store, m: SubmittedMessage, now: number): Promise<ImportResult> {
+export class Intake {
+  private readonly buckets = new Map<number, TokenBucket>();
+  private pending: { sub: Submission; done: (r: ImportResult | Error) => void }[] = [];
+
+  constructor(
+    private readonly store: Store,
+    readonly rate: Rate,
+    /** Told after each commit (the claim loop wakes instead of waiting for its next poll). */
+    private readonly onStored: () => void = () => undefined,
+  ) {}
+
+  /** 0: go; else the milliseconds until this user may submit again. */
+  takeToken(userId: number, now: number): number {
+    let bucket = this.buckets.get(userId);
+    if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(now)));
+    return bucket.take(now, this.rate);
+  }
+
+  /** Completes, stores and commits one message; resolves once it is on disk. */
+  async take(m: SubmittedMessage, now: number): Promise<ImportResult> {
+    const sub = await prepareSubmission(m, now);
+    const result = await new Promise<ImportResult | Error>((done) => {
+      if (this.pending.length === 0) setImmediate(() => this.commit(now));
+      this.pending.push({ sub, done });
+    });
+    if (result instanceof Error) throw new IntakeError('INTAKE_STORE', `could not store the message: ${result.message}`, true);
+    return result;
+  }
+
+  private commit(now: number): void {
+    const batch = this.pending;
+    this.pending = [];
+    let results: (ImportResult | Error)[];
+    try {
+      results = this.store.submitMessages(batch.map((b) => b.sub), now);
+    } catch (err) {
+      results = batch.map(() => err as Error);
+    }
+    batch.forEach((b, i) => b.done(results[i]!));
+    this.onStored();
+  }
+}
+
+/**
+ * Line ends made CRLF, a Message-ID and Date added when missing (RFC 6409 lets the submission agent
+ * complete them), From and Subject read for the campaign row.
+ */
+async function prepareSubmission(m: SubmittedMessage, now: number): Promise<Submission> {
   const wire = Buffer.from(m.raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
@@ -49,35 +97,14 @@ export async function takeMessage(store: Store, m: SubmittedMessage, now: number
   if (!parsed.headers.has('message-id')) added.push(`Message-ID: <${randomUUID()}@${fromDomain}>`);
   if (!parsed.headers.has('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
   const raw = added.length === 0 ? wire : Buffer.concat([Buffer.from(added.map((h) => `${h}\r\n`).join(''), 'latin1'), wire]);
-  try {
-    return store.submitMessage(
-      {
-        name: `${m.channel}:${m.submitter.email}`,
-        ownerId: m.submitter.id,
-        mailFrom: m.mailFrom || fromAddress,
-        recipients: m.recipients,
-        from: fromName ? `"${fromName}" <${fromAddress}>` : `<${fromAddress}>`,
-        subject: parsed.subject ?? '',
-        raw,
-        pool: m.pool,
-      },
-      now,
-    );
-  } catch (err) {
-    throw new IntakeError('INTAKE_STORE', `could not store the message: ${(err as Error).message}`, true);
-  }
-}
-
-/** Messages per user over every way in (SMTP submission and inject API share one budget). */
-export class SubmitterRate {
-  private readonly buckets = new Map<number, TokenBucket>();
-
-  constructor(readonly rate: Rate) {}
-
-  /** 0: go; else the milliseconds until this user may submit again. */
-  take(userId: number, now: number): number {
-    let bucket = this.buckets.get(userId);
-    if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(now)));
-    return bucket.take(now, this.rate);
-  }
+  return {
+    name: `${m.channel}:${m.submitter.email}`,
+    ownerId: m.submitter.id,
+    mailFrom: m.mailFrom || fromAddress,
+    recipients: m.recipients,
+    from: fromName ? `"${fromName}" <${fromAddress}>` : `<${fromAddress}>`,
+    subject: parsed.subject ?? '',
+    raw,
+    pool: m.pool,
+  };
 }

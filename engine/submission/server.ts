@@ -1,28 +1,26 @@
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Store } from '../../storage/store.js';
 import type { ListenAddress } from '../config/inbound.js';
 import { checkAddress } from '../ingress/address.js';
 import { listenSmtp, smtpError, type Listening } from '../ingress/smtp-listen.js';
 import type { Submitter, VerifyCredentials } from './auth.js';
 import type { RelayNetworks } from './relay.js';
-import { IntakeError, takeMessage, type SubmitterRate } from './intake.js';
+import { IntakeError, type Intake } from './intake.js';
 import type { TlsPair } from './tls.js';
 
 /**
  * SMTP submission (RFC 6409) for applications. STARTTLS before AUTH; AUTH PLAIN/LOGIN against API
  * keys; nothing is accepted without AUTH (530 at MAIL) unless the client is in a configured relay
  * network, so this is never an open relay. Each message
- * is committed to the store (one transaction, fsync) before its 250.
+ * is committed to the store (group commit, fsync) before its 250.
  */
 export interface SubmissionDeps {
-  store: Store;
   verify: VerifyCredentials;
   tls: TlsPair;
   hostname: string;
   maxSize: number;
-  /** Per user, shared with the inject API. */
-  rate: SubmitterRate;
+  /** Storing (group commit) and the per-user rate, shared with the inject API. */
+  intake: Intake;
   pool: string;
   /** Clients that submit without AUTH or TLS, and whose mail they send as; null: none. */
   relay: { networks: RelayNetworks; user: Submitter } | null;
@@ -81,8 +79,8 @@ function mailFrom(address: string, session: Session, deps: SubmissionDeps): Erro
   const user = submitterOf(session, deps);
   if (!user) return smtpError(530, '5.7.0 Authentication required');
   if (address !== '' && !checkAddress(address).ok) return smtpError(553, '5.1.7 Bad sender address');
-  const waitMs = deps.rate.take(user.id, deps.now());
-  if (waitMs > 0) return smtpError(450, `4.7.0 Rate limit of ${deps.rate.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`);
+  const waitMs = deps.intake.takeToken(user.id, deps.now());
+  if (waitMs > 0) return smtpError(450, `4.7.0 Rate limit of ${deps.intake.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`);
   return null;
 }
 
@@ -93,7 +91,7 @@ async function accept(stream: SMTPServerDataStream, session: Session, deps: Subm
   const recipients = uniqueRecipients(session.envelope.rcptTo.map((r) => r.address));
   const mailFromAddress = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   try {
-    const stored = await takeMessage(deps.store, { submitter: submitterOf(session, deps)!, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
+    const stored = await deps.intake.take({ submitter: submitterOf(session, deps)!, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
     return `2.0.0 Queued as ${stored.campaignId} (${stored.accepted} recipients${stored.suppressed ? `, ${stored.suppressed} suppressed` : ''})`;
   } catch (err) {
     if (!(err instanceof IntakeError)) throw err;

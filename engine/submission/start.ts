@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../../storage/store.js';
 import type { Config } from '../config/schema.js';
 import type { VerifyCredentials } from './auth.js';
-import type { SubmitterRate } from './intake.js';
+import type { Intake } from './intake.js';
 import { RelayNetworks } from './relay.js';
 import { startSubmission, type SubmissionDeps, type SubmissionServer } from './server.js';
 import { SubmissionConfigError } from './tls.js';
@@ -17,14 +17,14 @@ export async function startConfiguredSubmission(
   config: Config,
   store: Store,
   log: Logger,
-  o: { verify: VerifyCredentials; rate: SubmitterRate; now?: () => number },
+  o: { verify: VerifyCredentials; intake: Intake; now?: () => number },
 ): Promise<SubmissionServer> {
   const s = config.submission;
   const relay = relaySetup(s, store);
   const hostname = s.hostname ?? osHostname();
   const tls = submissionTls({ cert: s.tlsCert, key: s.tlsKey }, join(dirname(config.storage.path), 'tls'), hostname);
   if (tls.generated) log.info({ cert: tls.certFile }, 'submission: made a self-signed certificate');
-  return startSubmission(s.listen, { store, verify: o.verify, tls, hostname, maxSize: s.maxSize, rate: o.rate, pool: s.pool, relay, log, now: o.now ?? Date.now });
+  return startSubmission(s.listen, { verify: o.verify, tls, hostname, maxSize: s.maxSize, intake: o.intake, pool: s.pool, relay, log, now: o.now ?? Date.now });
 }
 
 /** The relay networks and their user, who must exist (checked at start, not at the first message). */

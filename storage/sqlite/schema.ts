@@ -335,4 +335,22 @@ export const MIGRATIONS: readonly string[] = [
     raw          BLOB    NOT NULL
   );
   `,
+  `
+  -- Webhooks (issue #6): the owner's events are read through the two cursors (no outbox rows);
+  -- only an acknowledged batch moves them.
+  CREATE TABLE webhooks (
+    id                INTEGER PRIMARY KEY,
+    owner_id          INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    url               TEXT    NOT NULL,
+    secret            TEXT    NOT NULL,
+    events            TEXT    NOT NULL,
+    created_at        INTEGER NOT NULL,
+    failures          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   INTEGER NOT NULL,
+    last_error        TEXT,
+    last_delivered_at INTEGER,
+    attempt_cursor    INTEGER NOT NULL,
+    engagement_cursor INTEGER NOT NULL
+  );
+  `,
 ];

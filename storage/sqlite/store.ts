@@ -50,6 +50,8 @@ import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } 
 import { copyCampaignRecipients, copyListInvalidRows, copyListMembers, optionsJson, updateCampaignContent } from './campaign-lists.js';
 import { sqliteLists } from './lists.js';
 import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
+import { sqliteWebhooks } from './webhooks.js';
+import type { WebhookStore } from '../webhooks.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -125,12 +127,14 @@ class SqliteStore implements Store {
   private readonly stats: SqliteStats;
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
+  readonly webhooks: WebhookStore;
   readonly senderDomains: SenderDomainStore;
 
   constructor(private readonly db: Database.Database) {
     this.stats = new SqliteStats(db);
     this.lists = sqliteLists(db);
     this.suppressions = sqliteSuppressions(db);
+    this.webhooks = sqliteWebhooks(db);
     this.senderDomains = sqliteSenderDomains(db);
     this.stmt = {
       insertCampaign: db.prepare(
@@ -411,6 +415,18 @@ class SqliteStore implements Store {
       this.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
       return this.finishImport(id, 'running');
     })();
+  }
+
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[] {
+    return this.db.transaction(() =>
+      subs.map((sub) => {
+        try {
+          return this.submitMessage(sub, now);
+        } catch (err) {
+          return err as Error;
+        }
+      }),
+    )();
   }
 
   messageRecipients(campaignId: number) {

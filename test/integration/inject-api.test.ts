@@ -12,7 +12,7 @@ import { dkimDnsRecord, generateDkimKey } from '../../engine/dkim/keys.js';
 import { createEngine } from '../../engine/runtime.js';
 import { untilQuiet } from '../../engine/scheduler/engine.js';
 import { parseRate } from '../../engine/shaping/rate.js';
-import { SubmitterRate } from '../../engine/submission/intake.js';
+import { Intake } from '../../engine/submission/intake.js';
 import type { Store } from '../../storage/store.js';
 import { startWorld, type World } from '../world/world.js';
 import { adminWorld, USERS, type App } from './admin-harness.js';
@@ -144,7 +144,7 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
   });
 
   test('past the per-user rate: 429 with Retry-After, nothing stored; another user is not held back', async () => {
-    const limited = await adminWorld({ submitterRate: new SubmitterRate(parseRate('1/min')) });
+    const limited = await adminWorld({}, (store) => ({ intake: new Intake(store, parseRate('1/min')) }));
     try {
       const key = (email: string) => {
         const k = newApiKey();

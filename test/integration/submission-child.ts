@@ -5,11 +5,11 @@
 import { pino } from 'pino';
 import { apiKeySubmitter } from '../../admin/auth/session.js';
 import { loadConfig } from '../../engine/config/load.js';
-import { SubmitterRate } from '../../engine/submission/intake.js';
+import { Intake } from '../../engine/submission/intake.js';
 import { startConfiguredSubmission } from '../../engine/submission/start.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 
 const config = loadConfig(process.argv[2]!);
 const store = openSqliteStore(config.storage.path);
-const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate) });
 process.stdout.write(`listening ${server.host}:${server.port}\n`);

@@ -12,7 +12,7 @@ import { createEngine } from '../../engine/runtime.js';
 import { untilQuiet } from '../../engine/scheduler/engine.js';
 import type { SubmissionServer } from '../../engine/submission/server.js';
 import { startConfiguredSubmission } from '../../engine/submission/start.js';
-import { SubmitterRate } from '../../engine/submission/intake.js';
+import { Intake } from '../../engine/submission/intake.js';
 import { apiKeySubmitter, newApiKey } from '../../admin/auth/session.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 import type { Store } from '../../storage/store.js';
@@ -66,7 +66,7 @@ describe('SMTP submission', () => {
 
   async function withServer<T>(store: Store, fn: (s: SubmissionServer) => Promise<T>): Promise<T> {
     const config = loadConfig(configPath);
-    const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+    const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate) });
     try {
       return await fn(server);
     } finally {
@@ -184,10 +184,10 @@ describe('SMTP submission', () => {
     const config = loadConfig(relayConfig);
     const store = openSqliteStore(config.storage.path);
     try {
-      const missing = startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+      const missing = startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate) });
       await assert.rejects(missing, /submission\.relay_user: there is no user app1@sender\.test/);
       const user = store.addUser('app1@sender.test', 'sender', null, Date.now());
-      const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), rate: new SubmitterRate(config.submission.rate) });
+      const server = await startConfiguredSubmission(config, store, pino({ level: 'silent' }), { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate) });
       try {
         const target = { address: server.host, port: server.port };
         const body = MESSAGE('relayed').replace('To: user@inbox.test', 'To: relayed@inbox.test');
