@@ -113,7 +113,7 @@ export async function messageRoutes(app: FastifyInstance, o: { store: Store; con
         if (err instanceof IntakeError && !err.temporary) throw new HttpError(400, `raw: ${err.message}`);
         throw err;
       }
-      return reply.code(202).send({ id, recipients: o.store.messageRecipients(id) });
+      return reply.code(202).send({ id, recipients: o.store.messages.recipients(id) });
     },
   );
 
@@ -133,7 +133,7 @@ export async function messageRoutes(app: FastifyInstance, o: { store: Store; con
 
 function messageStatus(store: Store, req: FastifyRequest, id: number) {
   campaignFor(store, req, id);
-  const recipients = store.messageRecipients(id);
+  const recipients = store.messages.recipients(id);
   if (!recipients) throw new HttpError(404, `campaign ${id} is not a message sent with POST /messages or SMTP submission`);
   return { id, recipients };
 }

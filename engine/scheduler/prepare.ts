@@ -161,7 +161,7 @@ export class Preparer {
     if (!c) {
       const campaign: Campaign | null = this.deps.store.getCampaign(id);
       if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.submittedRaw(id) };
+      const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) };
       c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render, source.raw), source };
       this.compiled.set(id, c);
     }

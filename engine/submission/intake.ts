@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { simpleParser } from 'mailparser';
-import type { ImportResult, Store, Submission } from '../../storage/store.js';
+import type { Submission } from '../../storage/messages.js';
+import type { ImportResult, Store } from '../../storage/store.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
 
@@ -69,7 +70,7 @@ export class Intake {
     this.pending = [];
     let results: (ImportResult | Error)[];
     try {
-      results = this.store.submitMessages(batch.map((b) => b.sub), now);
+      results = this.store.messages.submit(batch.map((b) => b.sub), now);
     } catch (err) {
       results = batch.map(() => err as Error);
     }

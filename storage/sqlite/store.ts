@@ -22,7 +22,6 @@ import type {
   FailureQuery,
   ImportResult,
   InboundRecord,
-  Submission,
   InvalidRow,
   Role,
   User,
@@ -43,7 +42,8 @@ export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
 import { recordInbound } from './inbound.js';
 import { renewLeases } from './leases.js';
-import { messageRecipients, storeSubmittedRaw, submittedRaw } from './submission.js';
+import { sqliteMessages } from './submission.js';
+import type { MessageStore } from '../messages.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from '../lists.js';
@@ -128,6 +128,7 @@ class SqliteStore implements Store {
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
   readonly webhooks: WebhookStore;
+  readonly messages: MessageStore;
   readonly senderDomains: SenderDomainStore;
 
   constructor(private readonly db: Database.Database) {
@@ -135,6 +136,7 @@ class SqliteStore implements Store {
     this.lists = sqliteLists(db);
     this.suppressions = sqliteSuppressions(db);
     this.webhooks = sqliteWebhooks(db);
+    this.messages = sqliteMessages(db, this);
     this.senderDomains = sqliteSenderDomains(db);
     this.stmt = {
       insertCampaign: db.prepare(
@@ -404,37 +406,6 @@ class SqliteStore implements Store {
       if (campaignId !== null && r.kind === 'complaint') this.stats.bumpEngagement(campaignId, 'complaint', true);
       return campaignId !== null;
     })();
-  }
-
-  submitMessage(sub: Submission, now: number): ImportResult {
-    return this.db.transaction(() => {
-      const { name, from, mailFrom, subject, pool } = sub;
-      const id = this.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
-      this.setCampaignOwner(id, sub.ownerId);
-      storeSubmittedRaw(this.db, id, sub.raw);
-      this.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
-      return this.finishImport(id, 'running');
-    })();
-  }
-
-  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[] {
-    return this.db.transaction(() =>
-      subs.map((sub) => {
-        try {
-          return this.submitMessage(sub, now);
-        } catch (err) {
-          return err as Error;
-        }
-      }),
-    )();
-  }
-
-  messageRecipients(campaignId: number) {
-    return messageRecipients(this.db, campaignId);
-  }
-
-  submittedRaw(campaignId: number): Buffer | null {
-    return submittedRaw(this.db, campaignId);
   }
 
   secret(name: string): Buffer {

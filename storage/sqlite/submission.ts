@@ -1,23 +1,49 @@
 import type Database from 'better-sqlite3';
-import type { MessageRecipient } from '../store.js';
+import type { MessageRecipient, MessageStore, Submission } from '../messages.js';
+import type { CampaignInput, ImportResult } from '../store.js';
 
-/** The stored bytes of a submitted message (SMTP submission, inject API); null for template campaigns. */
-export function submittedRaw(db: Database.Database, campaignId: number): Buffer | null {
-  const row = db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`).get(campaignId) as { raw: Buffer } | undefined;
-  return row?.raw ?? null;
+/** The campaign steps a message goes through, as the SQLite store does them for any campaign. */
+export interface CampaignWriter {
+  beginImport(c: CampaignInput, now: number): number;
+  setCampaignOwner(id: number, userId: number): void;
+  addRecipients(campaignId: number, rows: { email: string; domain: string; attrs: Record<string, string> }[], invalid: [], now: number): unknown;
+  finishImport(campaignId: number, status: 'running'): ImportResult;
 }
 
-export function storeSubmittedRaw(db: Database.Database, campaignId: number, raw: Buffer): void {
-  db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`).run(campaignId, raw);
-}
-
-/** Every recipient of a submitted message with its state; null when the campaign is not a submitted message. */
-export function messageRecipients(db: Database.Database, campaignId: number): MessageRecipient[] | null {
-  if (!db.prepare(`SELECT 1 FROM submitted_messages WHERE campaign_id = ?`).get(campaignId)) return null;
-  return db
-    .prepare(
+/**
+ * The SQLite side of `Store.messages`: a message is a campaign made by the usual steps (so counters,
+ * suppression and scoping are the campaign path's) plus its bytes in `submitted_messages`.
+ */
+export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter): MessageStore {
+  const s = {
+    insertRaw: db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`),
+    raw: db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`),
+    isMessage: db.prepare(`SELECT 1 FROM submitted_messages WHERE campaign_id = ?`),
+    recipients: db.prepare(
       `SELECT id, email, status, category, attempts, last_code AS code, last_text AS text, updated_at AS updatedAt
        FROM recipients WHERE campaign_id = ? ORDER BY id`,
-    )
-    .all(campaignId) as MessageRecipient[];
+    ),
+  };
+  // Nested in submit's transaction: a savepoint, so one message failing leaves the others stored.
+  const one = db.transaction((sub: Submission, now: number): ImportResult => {
+    const { name, from, mailFrom, subject, pool } = sub;
+    const id = campaigns.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
+    campaigns.setCampaignOwner(id, sub.ownerId);
+    s.insertRaw.run(id, sub.raw);
+    campaigns.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
+    return campaigns.finishImport(id, 'running');
+  });
+  return {
+    submit: db.transaction((subs: readonly Submission[], now: number) =>
+      subs.map((sub) => {
+        try {
+          return one(sub, now);
+        } catch (err) {
+          return err as Error;
+        }
+      }),
+    ),
+    recipients: (campaignId) => (s.isMessage.get(campaignId) ? (s.recipients.all(campaignId) as MessageRecipient[]) : null),
+    raw: (campaignId) => (s.raw.get(campaignId) as { raw: Buffer } | undefined)?.raw ?? null,
+  };
 }

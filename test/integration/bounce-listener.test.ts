@@ -106,3 +106,29 @@ test('a report over max_size is refused with 552 and records nothing', async () 
   assert.equal(results.length, before);
   assert.equal(status('pat@example.test'), 'delivered');
 });
+
+test('broken SMTP dialogue gets 5xx replies and records nothing', async () => {
+  const before = results.length;
+  const replies = await chat(target(), [
+    'HELLO there',
+    'EHLO garbage.test',
+    'RCPT TO:<x@bounces.sender.test>',
+    'DATA',
+    'MAIL FROM:<not an address',
+    `MAIL FROM:<${'a'.repeat(3000)}@x.test>`,
+    'MAIL FROM:<>',
+    'DATA',
+    'QUIT',
+  ]);
+  const codes = replies.filter((l) => /^\d{3} /.test(l)).map((l) => l.slice(0, 3));
+  // greeting, unknown command, EHLO, RCPT before MAIL, DATA before RCPT, bad MAIL, too long, MAIL <>, DATA without RCPT, QUIT
+  assert.deepEqual(codes.slice(0, 2), ['220', '500'], replies.join('\n'));
+  assert.equal(codes[2], '250');
+  assert.match(codes[3]!, /^5/, 'RCPT before MAIL');
+  assert.match(codes[4]!, /^5/, 'DATA before RCPT');
+  assert.match(codes[5]!, /^5/, 'a MAIL FROM without its closing bracket');
+  assert.match(codes[6]!, /^5/, 'an over-long address');
+  assert.equal(codes[7], '250', 'the null sender is what bounces use');
+  assert.match(codes[8]!, /^5/, 'DATA without a recipient');
+  assert.equal(results.length, before, 'nothing was recorded');
+});

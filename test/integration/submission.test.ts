@@ -195,6 +195,15 @@ describe('SMTP submission', () => {
         assert.match(inside.at(-2)!, /^250 2\.0\.0 Queued as \d+/, inside.join('\n'));
         const outside = await chat(target, ['EHLO app.test', 'MAIL FROM:<app@sender.test>', 'QUIT'], '127.0.1.61');
         assert.match(outside.at(-2)!, /^530 /, outside.join('\n'));
+        // Broken dialogue, even from inside: 5xx for each, and nothing stored.
+        const stored = store.listCampaigns(null, 100).length;
+        const broken = await chat(target, ['EHLO app.test', 'BOGUS', 'RCPT TO:<a@inbox.test>', 'MAIL FROM:<app@sender.test>', 'RCPT TO:<not-an-address>', 'RCPT TO:<@inbox.test>', 'DATA', 'QUIT'], '127.0.1.60');
+        const codes = broken.filter((l) => /^\d{3} /.test(l)).map((l) => l.slice(0, 3));
+        assert.deepEqual([codes[2], codes[3], codes[4]], ['500', '503', '250'], broken.join('\n'));
+        assert.match(codes[5]!, /^5/, 'a recipient that is not an address');
+        assert.match(codes[6]!, /^5/, 'an address without a local part');
+        assert.match(codes[7]!, /^5/, 'DATA without a recipient');
+        assert.equal(store.listCampaigns(null, 100).length, stored, 'nothing was stored');
       } finally {
         await server.close();
       }
