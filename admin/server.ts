@@ -1,3 +1,6 @@
+import { Intake } from '../engine/submission/intake.js';
+import { messageRoutes } from './routes/messages.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import multipart from '@fastify/multipart';
@@ -33,6 +36,8 @@ export interface AdminServerDeps {
   uploadLimit?: number;
   /** Zip-bomb guards for list uploads (engine/ingress/zip.ts defaults). */
   zipLimits?: ZipLimits;
+  /** Where submitted messages are stored, shared with SMTP submission; default: its own at `[submission] rate`. */
+  intake?: Intake;
 }
 
 export interface RegisteredRoute {
@@ -54,7 +59,12 @@ declare module 'fastify' {
  */
 export async function buildAdminServer(deps: AdminServerDeps) {
   const now = deps.now ?? Date.now;
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'admin' }) });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'admin' }),
+    // A field the API does not know is an error (400 naming it), not silently dropped: a typo such
+    // as "bbc" must not send a message without its blind copies.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   // Every route as registered, so tests can hold the OpenAPI document and the auth rules against it.
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (r) => {
@@ -86,6 +96,8 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(statsRoutes, { store: deps.store, now, authorizeCampaign: (req, id) => void campaignFor(deps.store, req, id) });
       await api.register(suppressionRoutes, { store: deps.store, now });
       await api.register(sourceRoutes, { config: deps.config });
+      await api.register(webhookRoutes, { store: deps.store, now });
+      await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });
     },
     { prefix: '/api/v1' },
   );

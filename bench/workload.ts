@@ -18,6 +18,7 @@ import { untilQuiet } from '../engine/scheduler/engine.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
 import type { Store } from '../storage/store.js';
 import { benchCampaign, writeBenchCsv } from './content.js';
+import { configToml } from './config-toml.js';
 
 export interface WorkloadSpec {
   kind: 'deliver' | 'import';
@@ -43,31 +44,6 @@ export interface WorkloadResult {
   messageBytes: number | null;
   threads: number;
   notDelivered: Record<string, number>;
-}
-
-function configToml(dir: string, spec: WorkloadSpec): string {
-  const keys = spec.dkim.map((algorithm, i) => {
-    const file = join(dir, `key${i}.pem`);
-    writeFileSync(file, generateDkimKey(algorithm).privateKeyPem, { mode: 0o600 });
-    return ['[[dkim]]', 'domain = "sender.test"', `selector = "s${i}"`, `algorithm = "${algorithm}"`, `private_key = "${file}"`].join('\n');
-  });
-  return [
-    '[storage]',
-    `path = "${join(dir, 'queue.db')}"`,
-    '[dns]',
-    `servers = ["${spec.dns ?? '127.0.0.1:53'}"]`,
-    '[delivery]',
-    `port = ${spec.port ?? 25}`,
-    'idle_timeout = "1s"',
-    'tls = "disabled"',
-    ...spec.sources.flatMap((a, i) => ['[[sources]]', `address = "${a}"`, `helo = "mta${i + 1}.sender.test"`]),
-    '[log]',
-    'level = "warn"',
-    '[message]',
-    'x_mailer = ""',
-    ...keys,
-    '',
-  ].join('\n');
 }
 
 /** Samples RSS (this process and its worker threads) until stopped. */

@@ -1,3 +1,4 @@
+import type { WebhookStore } from './webhooks.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from './lists.js';
 
 /**
@@ -156,13 +157,62 @@ export interface EventRow {
   recipientId: number;
   email: string;
   at: number;
-  status: AttemptStatus;
+  /** `complained` only from feedback reports (engine/bounce/). */
+  status: AttemptStatus | 'complained';
   category: string | null;
   sourceIp: string | null;
   mxHost: string | null;
   code: number | null;
   text: string;
   tls: string;
+}
+
+/**
+ * A bounce or complaint that arrived by mail (engine/bounce/): recorded as an event whose origin
+ * is the report format, never as an attempt.
+ */
+export interface InboundRecord {
+  recipientId: number;
+  kind: 'bounce' | 'complaint';
+  /** The bounce category, or the feedback type of a complaint. */
+  category: string | null;
+  code: number | null;
+  enhanced: string | null;
+  text: string;
+  origin: 'dsn' | 'heuristic' | 'arf';
+  /** Put on the suppression list in the same transaction. */
+  suppress: { email: string; reason: string } | null;
+  at: number;
+}
+
+/** One message taken in by SMTP submission or the inject API: stored whole before it is acknowledged. */
+export interface Submission {
+  /** Campaign name, e.g. `smtp:<user>` or `api:<user>`. */
+  name: string;
+  /** The user who sent it: the campaign's owner (stats, scoping, the owner's suppression list). */
+  ownerId: number;
+  mailFrom: string;
+  /** Normalized recipients (checkAddress), each once. */
+  recipients: { email: string; domain: string }[];
+  /** From header as submitted, for the campaign row and the DKIM key; the envelope sender when absent. */
+  from: string;
+  subject: string;
+  /** The message in wire form (CRLF), sent as it is apart from the DKIM signature. */
+  raw: Buffer;
+  pool: string;
+}
+
+/** A submitted message's recipient and where it stands (the inject API's status endpoint). */
+export interface MessageRecipient {
+  id: number;
+  email: string;
+  status: RecipientStatus;
+  category: string | null;
+  attempts: number;
+  /** The last reply code and text from the receiving server, or the engine's reason. */
+  code: number | null;
+  text: string | null;
+  updatedAt: number;
 }
 
 /** One egress path (source × site) as the engine last published it. */
@@ -376,6 +426,21 @@ export interface Store {
   /** The campaign's attachments in the order given; loaded once per campaign by the renderer. */
   campaignAttachments(campaignId: number): Attachment[];
 
+  /** Records a report that arrived by mail (a complaint also counts in the campaign's stats); false when the recipient is unknown or already has one of this kind. */
+  recordInbound(r: InboundRecord): boolean;
+
+  /**
+   * Stores a submitted message as a running one-message campaign in one transaction (committed to
+   * disk when this returns); addresses on the global or the owner's suppression list end `suppressed`.
+   */
+  submitMessage(s: Submission, now: number): ImportResult;
+  /** Several in one transaction (group commit), each in its own savepoint: one failing returns its Error, the others are stored. */
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[];
+  /** The recipients of a submitted message; null when the campaign is not one. */
+  messageRecipients(campaignId: number): MessageRecipient[] | null;
+  /** The submitted bytes of a submission's campaign; null for template campaigns. */
+  submittedRaw(campaignId: number): Buffer | null;
+
   /** A 32-byte secret by name, made at first use and kept: HMAC keys survive restarts. */
   secret(name: string): Buffer;
 
@@ -428,6 +493,8 @@ export interface Store {
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
   readonly senderDomains: SenderDomainStore;
+  /** Webhooks and the events they have yet to post: storage/webhooks.ts (issue #6). */
+  readonly webhooks: WebhookStore;
   /**
    * A new campaign (a draft unless told) whose recipients are the members of the lists that pass the
    * filter, each address once. `invalidFrom`: a list whose invalid upload rows become the campaign's.

@@ -72,6 +72,14 @@ function isSessionRoute(req: FastifyRequest): boolean {
   return req.routeOptions.url?.endsWith('/session') === true && req.method !== 'GET';
 }
 
+/** SMTP submission's credential check: AUTH's password is a user's API key (the username is not checked). */
+export function apiKeySubmitter(store: Store): (username: string, apiKey: string) => { id: number; email: string } | null {
+  return (_username, apiKey) => {
+    const user = store.userByApiKey(tokenHash(apiKey));
+    return user ? { id: user.id, email: user.email } : null;
+  };
+}
+
 /** A new API key: `mxk_` and 32 random bytes; only its hash is stored. */
 export function newApiKey(): { key: string; hash: string } {
   const key = `mxk_${randomBytes(32).toString('base64url')}`;

@@ -1,3 +1,4 @@
+import type { Intake } from '../submission/intake.js';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { registerMetrics, type EngineMetrics } from '../../admin/metrics/metrics.js';
@@ -28,11 +29,18 @@ export function engineMetrics(): { registry: Registry; hook: (m: EngineMetrics) 
   };
 }
 
-export async function startAdminListener(config: Config, store: Store, log: Logger, engine: Engine, registry: Registry): Promise<{ listener: AdminListener | null; metrics: EngineMetrics }> {
+export async function startAdminListener(
+  config: Config,
+  store: Store,
+  log: Logger,
+  engine: Engine,
+  registry: Registry,
+  intake: Intake,
+): Promise<{ listener: AdminListener | null; metrics: EngineMetrics }> {
   const metrics = registerMetrics(registry, { store, egress: engine.egress, processMetrics: true });
   const at = config.admin.listen;
   if (!at) return { listener: null, metrics };
-  const app = await buildAdminServer({ store, config, log, registry });
+  const app = await buildAdminServer({ store, config, log, registry, intake });
   try {
     const url = await app.listen({ host: at.host, port: at.port });
     return { listener: { url, close: () => app.close() }, metrics };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRate, RateError, type Rate } from '../shaping/rate.js';
 import { parseDuration } from './duration.js';
 
 /** Building blocks shared by the config sections (schema.ts, shaping.ts, message.ts). */
@@ -62,3 +63,14 @@ export function duration(max?: { ms: number; text: string }) {
 
 /** A duration that ends up in a Node timer. */
 export const timer = () => duration(MAX_TIMER);
+
+/** A rate such as "100/min" (engine/shaping/rate.ts). */
+export const rate = z.string({ invalid_type_error: 'must be a rate string, e.g. "100/min"' }).transform((text, ctx): Rate => {
+  try {
+    return parseRate(text);
+  } catch (err) {
+    if (!(err instanceof RateError)) throw err;
+    ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: err.message });
+    return z.NEVER;
+  }
+});

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DKIM_ALGORITHMS, type DkimAlgorithm } from '../dkim/sign.js';
 import { parseDkimKey } from '../dkim/keys.js';
 import { domainName, quote, section } from './fields.js';
+import { bounceListenerFields } from './inbound.js';
 
 /**
  * What every message gets besides its campaign's content: DKIM keys per sender domain (`[[dkim]]`),
@@ -28,7 +29,7 @@ const headerText = (what: string) => z.string().regex(/^[\x20-\x7e]*$/, `must be
 
 export const messageSchemas = {
   dkim: z.array(dkimEntry).default([]),
-  bounce: section({ domain: domainName('bounces.sender.example').optional() }),
+  bounce: section({ domain: domainName('bounces.sender.example').optional(), ...bounceListenerFields }),
   message: section({
     x_mailer: headerText('the X-Mailer header; "" leaves it out').max(200).default('mxpress'),
     feedback_id: z

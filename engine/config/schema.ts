@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration, FQDN, integer, quote, section, timer } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
+import { checkBounceListener, checkSubmission, submissionSchema, toBounceListener, toSubmission, type BounceListenerConfig, type SubmissionConfig } from './inbound.js';
 import { checkShaping, shapingSchema, toShaping } from './shaping.js';
 import { toTracking, trackingSchema, type TrackingConfig } from './tracking.js';
 import { adminSchema, toAdmin, type AdminConfig } from './admin.js';
@@ -37,6 +39,10 @@ export interface Config {
   shaping: ShapingConfig;
   /** DKIM keys, VERP bounce domain, fixed headers: engine/config/message.ts. */
   message: MessageConfig;
+  /** The listener for bounces and feedback reports to the bounce domain: engine/config/inbound.ts. */
+  bounceListener: BounceListenerConfig;
+  /** SMTP submission for applications: engine/config/inbound.ts. */
+  submission: SubmissionConfig;
   log: { level: string };
   /** Render pool: threads 0 renders in the main thread. */
   workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
@@ -145,6 +151,7 @@ const shapeSchema = z
     ...messageSchemas,
     tracking: trackingSchema,
     admin: adminSchema,
+    submission: submissionSchema,
   })
   .strict();
 
@@ -176,6 +183,8 @@ function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
   checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
   checkMessage(c, ctx);
+  checkBounceListener(c, ctx);
+  checkSubmission(c, ctx);
   if (c.delivery.window < c.delivery.batch_size) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -228,6 +237,8 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
     message,
+    bounceListener: toBounceListener(raw.bounce),
+    submission: toSubmission(raw.submission, file === null ? process.cwd() : dirname(file), resolve),
     log: { level: raw.log.level },
     workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },

@@ -1,23 +1,12 @@
 import { z } from 'zod';
-import { parseRate, RateError, type Rate } from '../shaping/rate.js';
 import type { PathLimits, ShapingConfig, ShapingRule } from '../shaping/policy.js';
 import { parseDay } from '../shaping/warmup.js';
-import { integer, quote, section, timer } from './fields.js';
+import { integer, quote, rate, section, timer } from './fields.js';
 
 /**
  * The `[shaping]` section: limits per egress path (source × site) by default, per site pattern and
  * per recipient domain; backoff on throttling replies; warm-up of new sources. docs/configuration.md.
  */
-
-const rate = z.string({ invalid_type_error: 'must be a rate string, e.g. "100/min"' }).transform((text, ctx): Rate => {
-  try {
-    return parseRate(text);
-  } catch (err) {
-    if (!(err instanceof RateError)) throw err;
-    ctx.addIssue({ fatal: true, code: z.ZodIssueCode.custom, message: err.message });
-    return z.NEVER;
-  }
-});
 
 /** `*.example.com` or an exact host/domain name. */
 const pattern = z

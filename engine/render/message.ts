@@ -35,16 +35,18 @@ export interface CompiledCampaign {
   attachments: Attachment[];
   /** Header fields that are the same in every message of the campaign. */
   headers: Record<string, string>;
+  /** A submitted message (SMTP submission, inject API): sent as it is, only signed. */
+  raw: Buffer | null;
 }
 
-export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps): CompiledCampaign {
+export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
   const subject = compileTemplate(campaign.subject);
   const html = campaign.html === null ? null : compileTemplate(campaign.html);
   const textSource = campaign.text ?? (campaign.html === null ? null : textFromHtmlTemplate(campaign.html));
   const text = textSource === null ? null : compileTemplate(textSource);
   const fromDomain = domainToASCII(/@([^>\s]+)>?\s*$/.exec(campaign.from)?.[1] ?? '') || 'localhost';
-  const identical = [subject, html, text].every((t) => t === null || isStatic(t)) && deps.decorator === null;
-  return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps) };
+  const identical = raw !== null || ([subject, html, text].every((t) => t === null || isStatic(t)) && deps.decorator === null);
+  return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps), raw };
 }
 
 function fixedHeaders(c: Campaign, deps: RenderDeps): Record<string, string> {
@@ -69,6 +71,7 @@ export interface RenderInput {
  * nodemailer's encoder, so a CR or LF in a CSV field can never start a header of its own.
  */
 export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: RenderDeps, onMissing?: (key: string) => void): Promise<Buffer> {
+  if (c.raw) return deps.signer.sign(c.raw, c.fromDomain);
   const vars = { ...r.attrs, email: r.email };
   const ctx = { campaignId: c.campaign.id, recipientId: r.id, email: r.email };
   const decorator = c.identical ? null : deps.decorator;

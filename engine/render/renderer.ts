@@ -5,6 +5,8 @@ import { compileCampaign, renderMessage, type CompiledCampaign, type RenderDeps,
 export interface CampaignSource {
   campaign: Campaign;
   attachments: Attachment[];
+  /** The stored message of a submitted one (SMTP submission, inject API); absent for templates. */
+  raw?: Buffer | null;
 }
 
 /** One message's bytes (signed when a DKIM key covers its From domain), and the merge tags that had neither a value nor a default. */
@@ -26,31 +28,54 @@ export interface Renderer {
 }
 
 /**
- * Compiled campaigns by id, bounded so a long-running engine that sees many campaigns does not keep
- * them all. Least recently used goes first (a Map keeps insertion order; a hit re-inserts).
+ * The most recently used values by key, at most `max`: a long-running engine sees many campaigns
+ * (every submitted message is one) and must not keep them all. A Map keeps insertion order; a hit
+ * re-inserts, so the first key is the least recently used.
  */
+export class Lru<K, V> {
+  private readonly byKey = new Map<K, V>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.byKey.get(key);
+    if (v !== undefined) {
+      this.byKey.delete(key);
+      this.byKey.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: K, value: V): V {
+    this.byKey.set(key, value);
+    if (this.byKey.size > this.max) this.byKey.delete(this.byKey.keys().next().value!);
+    return value;
+  }
+
+  delete(key: K): void {
+    this.byKey.delete(key);
+  }
+}
+
+/** Compiled campaigns by id (per thread that renders). */
 export class CompiledCache {
-  private readonly byId = new Map<number, CompiledCampaign>();
+  private readonly byId: Lru<number, CompiledCampaign>;
 
   constructor(
     private readonly deps: RenderDeps,
-    private readonly max = 64,
-  ) {}
+    max = 64,
+  ) {
+    this.byId = new Lru(max);
+  }
 
   get(id: number): CompiledCampaign | undefined {
-    const c = this.byId.get(id);
-    if (c) {
-      this.byId.delete(id);
-      this.byId.set(id, c);
-    }
-    return c;
+    return this.byId.get(id);
   }
 
   add(source: CampaignSource): CompiledCampaign {
-    const c = compileCampaign(source.campaign, source.attachments, this.deps);
-    this.byId.set(source.campaign.id, c);
-    if (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value!);
-    return c;
+    // In a worker the bytes arrive as a plain Uint8Array (a Buffer does not survive the clone).
+    const c = compileCampaign(source.campaign, source.attachments, this.deps, source.raw ? Buffer.from(source.raw) : null);
+    return this.byId.set(source.campaign.id, c);
   }
 
   delete(id: number): void {

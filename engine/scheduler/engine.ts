@@ -45,7 +45,7 @@ export function untilQuiet(maxWaitMs: number): StopWhen {
 export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
-  private wake: (() => void) | null = null;
+  private wakeIdle: (() => void) | null = null;
   private lastScheduleCheck = -Infinity;
 
   constructor(
@@ -175,18 +175,23 @@ export class Scheduler {
     const until = Math.max(0, Math.min(this.o.pollMs, due));
     const ac = new AbortController();
     return new Promise<void>((resolve) => {
-      this.wake = () => {
+      this.wakeIdle = () => {
         ac.abort();
         resolve();
       };
       sleep(until, undefined, { signal: ac.signal }).then(resolve, () => resolve());
     }).finally(() => {
-      this.wake = null;
+      this.wakeIdle = null;
     });
   }
 
   private poke(): void {
-    this.wake?.();
+    this.wakeIdle?.();
+  }
+
+  /** New work may be due now (a message was stored): an idle loop claims at once instead of at its next poll. */
+  wake(): void {
+    this.poke();
   }
 
   /** Not an attempt: the recipient goes back to the queue, due at `at` (shaping: backlog, warm-up cap). */

@@ -6,7 +6,7 @@ import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { verpAddress, type VerpOptions } from '../bounce/verp.js';
 import { compileCampaign, type CompiledCampaign, type RenderDeps } from '../render/message.js';
-import type { CampaignSource, Rendered, Renderer } from '../render/renderer.js';
+import { Lru, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
@@ -46,7 +46,7 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  private readonly compiled = new Map<number, { compiled: CompiledCampaign; source: CampaignSource }>();
+  private readonly compiled = new Lru<number, { compiled: CompiledCampaign; source: CampaignSource }>(1000);
 
   constructor(private readonly deps: PrepareDeps) {}
 
@@ -161,8 +161,8 @@ export class Preparer {
     if (!c) {
       const campaign: Campaign | null = this.deps.store.getCampaign(id);
       if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      const source = { campaign, attachments: this.deps.store.campaignAttachments(id) };
-      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render), source };
+      const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.submittedRaw(id) };
+      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render, source.raw), source };
       this.compiled.set(id, c);
     }
     return c;

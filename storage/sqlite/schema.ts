@@ -321,4 +321,36 @@ export const MIGRATIONS: readonly string[] = [
     created_at    INTEGER NOT NULL
   );
   `,
+  `
+  -- Bounces and complaints that arrive by mail are events too; origin tells them from attempts.
+  ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'smtp';
+  CREATE INDEX events_inbound ON events (recipient_id) WHERE origin <> 'smtp';
+  `,
+  `
+  -- Messages taken in by SMTP submission or the inject API: one campaign each, owned by the user
+  -- who sent it (so claims, retries, stats, events and scoping are the campaign path's), with the
+  -- submitted bytes sent as they are, DKIM-signed at send time.
+  CREATE TABLE submitted_messages (
+    campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+    raw          BLOB    NOT NULL
+  );
+  `,
+  `
+  -- Webhooks (issue #6): the owner's events are read through the two cursors (no outbox rows);
+  -- only an acknowledged batch moves them.
+  CREATE TABLE webhooks (
+    id                INTEGER PRIMARY KEY,
+    owner_id          INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    url               TEXT    NOT NULL,
+    secret            TEXT    NOT NULL,
+    events            TEXT    NOT NULL,
+    created_at        INTEGER NOT NULL,
+    failures          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   INTEGER NOT NULL,
+    last_error        TEXT,
+    last_delivered_at INTEGER,
+    attempt_cursor    INTEGER NOT NULL,
+    engagement_cursor INTEGER NOT NULL
+  );
+  `,
 ];

@@ -21,6 +21,8 @@ import type {
   FailureKind,
   FailureQuery,
   ImportResult,
+  InboundRecord,
+  Submission,
   InvalidRow,
   Role,
   User,
@@ -39,13 +41,17 @@ import { addUser, countUsers, createSession, deleteSession, sessionUser, setApiK
 
 export { StoreError } from '../errors.js';
 import { queueStatus } from './status.js';
+import { recordInbound } from './inbound.js';
 import { renewLeases } from './leases.js';
+import { messageRecipients, storeSubmittedRaw, submittedRaw } from './submission.js';
 import { addWarmupCounts, pathStates, savePathStates, warmupCounts } from './paths.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from '../lists.js';
 import { copyCampaignRecipients, copyListInvalidRows, copyListMembers, optionsJson, updateCampaignContent } from './campaign-lists.js';
 import { sqliteLists } from './lists.js';
 import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
+import { sqliteWebhooks } from './webhooks.js';
+import type { WebhookStore } from '../webhooks.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -121,12 +127,14 @@ class SqliteStore implements Store {
   private readonly stats: SqliteStats;
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
+  readonly webhooks: WebhookStore;
   readonly senderDomains: SenderDomainStore;
 
   constructor(private readonly db: Database.Database) {
     this.stats = new SqliteStats(db);
     this.lists = sqliteLists(db);
     this.suppressions = sqliteSuppressions(db);
+    this.webhooks = sqliteWebhooks(db);
     this.senderDomains = sqliteSenderDomains(db);
     this.stmt = {
       insertCampaign: db.prepare(
@@ -388,6 +396,45 @@ class SqliteStore implements Store {
 
   renewLeases(ids: readonly number[], leaseUntil: number): number {
     return renewLeases(this.db, ids, leaseUntil);
+  }
+
+  recordInbound(r: InboundRecord): boolean {
+    return this.db.transaction(() => {
+      const campaignId = recordInbound(this.db, r);
+      if (campaignId !== null && r.kind === 'complaint') this.stats.bumpEngagement(campaignId, 'complaint', true);
+      return campaignId !== null;
+    })();
+  }
+
+  submitMessage(sub: Submission, now: number): ImportResult {
+    return this.db.transaction(() => {
+      const { name, from, mailFrom, subject, pool } = sub;
+      const id = this.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
+      this.setCampaignOwner(id, sub.ownerId);
+      storeSubmittedRaw(this.db, id, sub.raw);
+      this.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
+      return this.finishImport(id, 'running');
+    })();
+  }
+
+  submitMessages(subs: readonly Submission[], now: number): (ImportResult | Error)[] {
+    return this.db.transaction(() =>
+      subs.map((sub) => {
+        try {
+          return this.submitMessage(sub, now);
+        } catch (err) {
+          return err as Error;
+        }
+      }),
+    )();
+  }
+
+  messageRecipients(campaignId: number) {
+    return messageRecipients(this.db, campaignId);
+  }
+
+  submittedRaw(campaignId: number): Buffer | null {
+    return submittedRaw(this.db, campaignId);
   }
 
   secret(name: string): Buffer {

@@ -29,14 +29,17 @@ export const USERS = [
  * An admin server on a fresh database (or the one of `extra.config`) with an admin and two senders
  * (password `pw-<email>`); no socket.
  */
-export async function adminWorld(extra: Partial<AdminServerDeps> = {}): Promise<{ app: App; store: Store; dir: string; config: Config; close: () => Promise<void> }> {
+export async function adminWorld(
+  extra: Partial<AdminServerDeps> = {},
+  withStore: (store: Store) => Partial<AdminServerDeps> = () => ({}),
+): Promise<{ app: App; store: Store; dir: string; config: Config; close: () => Promise<void> }> {
   const dir = tempDir('mxpress-admin-');
   const config = extra.config ?? loadConfig(null, { MXPRESS_STORAGE_PATH: join(dir, 'q.db') });
   const store = openSqliteStore(config.storage.path);
   const registry = new Registry();
   registerMetrics(registry, { store });
   for (const [email, role] of USERS) store.addUser(email, role, await hashPassword(`pw-${email}`), Date.now());
-  const app = await buildAdminServer({ store, config: { ...config, pools: { default: { sources: [] }, ...config.pools } }, log: pino({ level: 'silent' }), registry, ...extra });
+  const app = await buildAdminServer({ store, config: { ...config, pools: { default: { sources: [] }, ...config.pools } }, log: pino({ level: 'silent' }), registry, ...extra, ...withStore(store) });
   return {
     app,
     store,

@@ -95,3 +95,23 @@ test('a named secret is made once and survives reopening', () => {
   assert.deepEqual(again.secret('verp'), a);
   again.close();
 });
+
+test('submitMessages: one transaction for several messages; one that fails is left out, the others are stored', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mxpress-store-'));
+  const store = openSqliteStore(join(dir, 'q.db'));
+  try {
+    const user = store.addUser('app@x.test', 'sender', null, 1);
+    const sub = (email: string, ownerId = user.id) => ({
+      name: 'smtp:app@x.test', ownerId, mailFrom: 'app@sender.test', recipients: [{ email, domain: 'd.test' }],
+      from: '<app@sender.test>', subject: 's', raw: Buffer.from('From: app@sender.test\r\n\r\nx\r\n'), pool: 'default',
+    });
+    const results = store.submitMessages([sub('a@d.test'), sub('b@d.test', 999_999), sub('c@d.test')], 2);
+    assert.equal(results.length, 3);
+    assert.ok(results[1] instanceof Error, 'an owner that does not exist fails that message');
+    const stored = results.filter((r) => !(r instanceof Error)) as { campaignId: number }[];
+    assert.deepEqual(stored.map((r) => store.messageRecipients(r.campaignId)!.map((x) => x.email)), [['a@d.test'], ['c@d.test']]);
+    assert.equal(store.listCampaigns(null, 10).length, 2, 'nothing of the failed one is left');
+  } finally {
+    store.close();
+  }
+});

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import { simpleParser } from 'mailparser';
+import type { ImportResult, Store, Submission } from '../../storage/store.js';
+import { TokenBucket, type Rate } from '../shaping/rate.js';
+import type { Submitter } from './auth.js';
+
+/** Why a submitted message is refused; `temporary` ones may succeed when tried again. */
+export class IntakeError extends Error {
+  constructor(
+    readonly code: 'INTAKE_NO_FROM' | 'INTAKE_UNPARSABLE' | 'INTAKE_STORE',
+    message: string,
+    readonly temporary = false,
+  ) {
+    super(message);
+    this.name = 'IntakeError';
+  }
+}
+
+export interface SubmittedMessage {
+  submitter: Submitter;
+  /** `smtp` or `api`: the campaign is named `<channel>:<user email>`. */
+  channel: 'smtp' | 'api';
+  /** Envelope sender; empty: the From address. */
+  mailFrom: string;
+  /** Normalized (checkAddress), each once. */
+  recipients: { email: string; domain: string }[];
+  raw: Buffer;
+  pool: string;
+}
+
+/**
+ * The one way a whole message gets in (SMTP submission, inject API), shared by both: the per-user
+ * rate, and group commit. Messages that arrive while a commit is being prepared are stored in one
+ * transaction (each in its own savepoint): one fsync for all of them, and each is acknowledged only
+ * once that commit returned.
+ */
+export class Intake {
+  private readonly buckets = new Map<number, TokenBucket>();
+  private pending: { sub: Submission; done: (r: ImportResult | Error) => void }[] = [];
+
+  constructor(
+    private readonly store: Store,
+    readonly rate: Rate,
+    /** Told after each commit (the claim loop wakes instead of waiting for its next poll). */
+    private readonly onStored: () => void = () => undefined,
+  ) {}
+
+  /** 0: go; else the milliseconds until this user may submit again. */
+  takeToken(userId: number, now: number): number {
+    let bucket = this.buckets.get(userId);
+    if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(now)));
+    return bucket.take(now, this.rate);
+  }
+
+  /** Completes, stores and commits one message; resolves once it is on disk. */
+  async take(m: SubmittedMessage, now: number): Promise<ImportResult> {
+    const sub = await prepareSubmission(m, now);
+    const result = await new Promise<ImportResult | Error>((done) => {
+      if (this.pending.length === 0) setImmediate(() => this.commit(now));
+      this.pending.push({ sub, done });
+    });
+    if (result instanceof Error) throw new IntakeError('INTAKE_STORE', `could not store the message: ${result.message}`, true);
+    return result;
+  }
+
+  private commit(now: number): void {
+    const batch = this.pending;
+    this.pending = [];
+    let results: (ImportResult | Error)[];
+    try {
+      results = this.store.submitMessages(batch.map((b) => b.sub), now);
+    } catch (err) {
+      results = batch.map(() => err as Error);
+    }
+    batch.forEach((b, i) => b.done(results[i]!));
+    this.onStored();
+  }
+}
+
+/**
+ * Line ends made CRLF, a Message-ID and Date added when missing (RFC 6409 lets the submission agent
+ * complete them), From and Subject read for the campaign row.
+ */
+async function prepareSubmission(m: SubmittedMessage, now: number): Promise<Submission> {
+  const wire = Buffer.from(m.raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  const headerEnd = wire.indexOf('\r\n\r\n');
+  const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
+  // Only the header block is parsed: the body is sent as it is and need not be read here.
+  const parsed = await simpleParser(headerBlock, { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true }).catch(() => null);
+  if (!parsed) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
+  const fromAddress = parsed.from?.value[0]?.address;
+  const fromName = (parsed.from?.value[0]?.name ?? '').replace(/["\\\r\n]/g, '').trim();
+  if (!fromAddress) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
+  const fromDomain = domainToASCII(fromAddress.split('@').pop() ?? '') || 'localhost';
+  const added: string[] = [];
+  if (!parsed.headers.has('message-id')) added.push(`Message-ID: <${randomUUID()}@${fromDomain}>`);
+  if (!parsed.headers.has('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
+  const raw = added.length === 0 ? wire : Buffer.concat([Buffer.from(added.map((h) => `${h}\r\n`).join(''), 'latin1'), wire]);
+  return {
+    name: `${m.channel}:${m.submitter.email}`,
+    ownerId: m.submitter.id,
+    mailFrom: m.mailFrom || fromAddress,
+    recipients: m.recipients,
+    from: fromName ? `"${fromName}" <${fromAddress}>` : `<${fromAddress}>`,
+    subject: parsed.subject ?? '',
+    raw,
+    pool: m.pool,
+  };
+}
