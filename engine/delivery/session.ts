@@ -5,7 +5,7 @@ import type { MxHost } from '../dns/mx.js';
 import { parseReply } from '../outcome/reply.js';
 import type { AttemptResult, SmtpStage } from '../outcome/types.js';
 import { connectFrom, family, reachableFrom } from './connect.js';
-import { watchReplies } from './watchdog.js';
+import { guardReplies, watchReplies } from './watchdog.js';
 
 export interface Source {
   address: string;
@@ -112,6 +112,7 @@ async function connectOnce(host: string, address: string, o: SessionOptions, ign
     allowInternalNetworkInterfaces: true,
   });
   watchReplies(conn, o.commandTimeoutMs);
+  guardReplies(conn);
   return new Promise((resolve) => {
     let settled = false;
     const fail = (err: SmtpError) => {
@@ -191,8 +192,19 @@ export class SmtpSession {
     return !this.broken && !(this.conn as unknown as ConnectionInternals)._destroyed;
   }
 
-  /** Runs MAIL/RCPT/DATA for one message; each recipient gets its own result (partial acceptance). */
-  send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
+  /**
+   * Runs MAIL/RCPT/DATA for one message; each recipient gets its own result (partial acceptance).
+   * Waits for the RSET of a failed transaction first: the client pairs each reply with the oldest
+   * command waiting for one, so a MAIL sent earlier would have the RSET reply's handler clear its
+   * envelope, and the MAIL reply's handler would then throw (uncaught) inside the client. Waiting
+   * here, not only in the caller, keeps that true for every caller.
+   */
+  async send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
+    await this.resetting;
+    return this.transact(mailFrom, rcpts, message);
+  }
+
+  private transact(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
     const started = Date.now();
     this.transactions++;
     return new Promise((resolveOnce) => {

@@ -58,6 +58,8 @@ interface ClientInternals {
   /** Every chunk from the server, plain or TLS, passes through this method. */
   _onData(chunk: Buffer): void;
   _onError(err: Error, type: string, response: string | false, command: string): void;
+  /** Handles the oldest reply received with the oldest command waiting for one. */
+  _processResponse(): unknown;
   _destroyed?: boolean;
 }
 
@@ -87,4 +89,24 @@ export function watchReplies(client: EventEmitter, timeoutMs: number): void {
     if (!c._destroyed) c._onError(new Error(`Reply not complete after ${timeoutMs} ms`), 'ETIMEDOUT', false, 'CONN');
   };
   client.once('end', stop);
+}
+
+/**
+ * Keeps an exception thrown while the client handles a reply inside the connection. The client
+ * handles replies from a socket 'data' listener or a setImmediate, where a throw (a reply handler
+ * finding its transaction's state already cleared, say) is an uncaught exception that ends the
+ * process. Caught, it fails the connection as a protocol error: the transaction in flight gets it
+ * (its recipients are deferred and retried) and the session closes.
+ */
+export function guardReplies(client: EventEmitter): void {
+  const c = client as unknown as ClientInternals;
+  const processResponse = c._processResponse.bind(c);
+  c._processResponse = () => {
+    try {
+      return processResponse();
+    } catch (err) {
+      if (!c._destroyed) c._onError(err instanceof Error ? err : new Error(String(err)), 'EPROTOCOL', false, 'CONN');
+      return undefined;
+    }
+  };
 }
