@@ -1,6 +1,7 @@
 import { Intake } from '../engine/submission/intake.js';
 import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { domainRoutes } from './routes/domains.js';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import multipart from '@fastify/multipart';
@@ -97,6 +98,7 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(suppressionRoutes, { store: deps.store, now });
       await api.register(sourceRoutes, { config: deps.config });
       await api.register(webhookRoutes, { store: deps.store, now });
+      await api.register(domainRoutes, { store: deps.store, config: deps.config, now });
       await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });
     },
     { prefix: '/api/v1' },

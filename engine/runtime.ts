@@ -49,8 +49,22 @@ function renderDeps(config: Config, decorator: MessageDecorator | null): RenderD
   return { signer: signerFromKeys(m.dkim), decorator, xMailer: m.xMailer, feedbackId: m.feedbackId };
 }
 
+/**
+ * The configured `[[dkim]]` keys plus those of the sender domains made over the API (a stored key
+ * whose domain and selector are configured too is left to the config).
+ */
+function withStoredKeys(config: Config, store: Store): Config {
+  const configured = new Set(config.message.dkim.map((k) => `${k.selector}._domainkey.${k.domain}`));
+  const stored = store.senderDomains
+    .all()
+    .filter((d) => !configured.has(`${d.selector}._domainkey.${d.domain}`))
+    .map((d) => ({ domain: d.domain, selector: d.selector, algorithm: d.algorithm, privateKeyPem: d.privateKeyPem, keyFile: `(database: sender domain ${d.domain})` }));
+  return stored.length === 0 ? config : { ...config, message: { ...config.message, dkim: [...config.message.dkim, ...stored] } };
+}
+
 /** Wires the delivery path from config: resolver → preparer → egress → recorder, around one store. */
-export function createEngine(config: Config, store: Store, log: Logger, o: EngineOptions = {}): Engine {
+export function createEngine(configured: Config, store: Store, log: Logger, o: EngineOptions = {}): Engine {
+  const config = withStoredKeys(configured, store);
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
   const d = config.delivery;

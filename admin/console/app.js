@@ -12,6 +12,7 @@ const ROUTES = [
   [/^#\/suppression$/, () => import('./pages/suppression.js')],
   [/^#\/sources$/, () => import('./pages/sources.js')],
   [/^#\/pools$/, () => import('./pages/pools.js')],
+  [/^#\/domains$/, () => import('./pages/domains.js')],
 ];
 
 const main = document.getElementById('main');

@@ -156,6 +156,18 @@ describe('web console in Chromium', () => {
     const row = page.getByRole('row', { name: /Browser campaign/ });
     await row.getByText('finished').waitFor();
     await row.getByRole('cell', { name: '48' }).first().waitFor();
+
+    // Sender domains: add one, its records appear, and the DNS check says what is published.
+    await page.getByRole('link', { name: 'Domains' }).click();
+    await page.getByRole('heading', { name: 'Sender domains' }).waitFor();
+    await page.getByLabel('Domain', { exact: true }).fill('shop.test');
+    await page.getByLabel('DKIM algorithm').selectOption('ed25519-sha256');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    const records = page.getByRole('table', { name: 'DNS records for shop.test' });
+    await records.getByRole('cell', { name: /^v=DKIM1; k=ed25519; p=/ }).waitFor();
+    await page.getByRole('button', { name: 'Check DNS for shop.test' }).click();
+    await records.getByRole('cell', { name: 'missing' }).first().waitFor();
+    assert.equal(store.senderDomains.get('shop.test')?.algorithm, 'ed25519-sha256');
   });
 });
 
