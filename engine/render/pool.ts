@@ -121,8 +121,11 @@ export class PiscinaRenderer implements Renderer {
   }
 
   private async renderBatch(batch: Pending[]): Promise<Rendered[]> {
-    const items = batch.map((p) => ({ campaignId: p.source.campaign.id, recipient: p.recipient }));
-    const replies = (await this.run({ sources: [], items })).items;
+    const items = batch.map((p) => ({ campaignId: p.source.campaign.id, revision: p.source.campaign.revision ?? 0, recipient: p.recipient }));
+    // A submitted message is a campaign of its own, rendered once: its row goes along at once
+    // rather than after an `unknown-campaign` answer.
+    const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
+    const replies = (await this.run({ sources: [...submitted.values()], items })).items;
     const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
     if (unknown.length > 0) {
       const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));

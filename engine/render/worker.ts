@@ -22,6 +22,8 @@ export interface WorkerSetup {
 /** One message to build: the campaign by id, the recipient it is for. */
 export interface RenderItem {
   campaignId: number;
+  /** The campaign's revision: a worker's older compile of it is not used. */
+  revision: number;
   recipient: RenderInput;
 }
 
@@ -47,11 +49,11 @@ const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tracki
 const cache = new CompiledCache(deps);
 
 export default async function renderTask(task: RenderTask): Promise<RenderReply> {
-  for (const source of task.sources) if (!cache.get(source.campaign.id)) cache.add(source);
+  for (const source of task.sources) if (!cache.get(source.campaign.id, source.campaign.revision ?? 0)) cache.add(source);
   const items: RenderItemReply[] = [];
   const transfer: ArrayBuffer[] = [];
   for (const item of task.items) {
-    const c = cache.get(item.campaignId);
+    const c = cache.get(item.campaignId, item.revision);
     if (!c) {
       items.push({ kind: 'unknown-campaign' });
       continue;

@@ -353,4 +353,9 @@ export const MIGRATIONS: readonly string[] = [
     engagement_cursor INTEGER NOT NULL
   );
   `,
+  `
+  -- Counts content edits: what the engine compiled for a campaign is used only for the revision it
+  -- was compiled from, so an edit made while paused is what resume sends.
+  ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
