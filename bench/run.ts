@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       const full: WorkloadSpec = { ...spec, dns: world.dns.server, port: world.port };
       const row: Row = { id, what };
       try {
-        row.result = await runWorkload(full, id === 'W1' ? profileDir : null);
+        row.result = await runWorkload(full, profileDir ? join(profileDir, id) : null);
       } catch (err) {
         row.error = (err as Error).message;
       }
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   console.log(text);
   const file = join(RESULTS, `run-${stamp}.json`);
   writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, sink: world.kind, cores: cpus().length, cpu: cpus()[0]?.model, sizes, rows, profileDir }, null, 2));
-  console.log(`\nJSON: ${file}${profileDir ? `\nCPU profile of W1: ${profileDir}` : ''}`);
+  console.log(`\nJSON: ${file}${profileDir ? `\nCPU profiles (one folder per workload): ${profileDir}` : ''}`);
 }
 
 await main();

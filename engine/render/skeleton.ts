@@ -134,7 +134,12 @@ export function encodePart(content: string, encoding: TransferEncoding): string 
 }
 
 function autoEncoding(text: string): '7bit' | 'quoted-printable' | 'base64' {
-  if (isPlainText(text) && !hasLongerLines(text, 76)) return '7bit';
+  if (isPlainText(text)) {
+    if (!hasLongerLines(text, 76)) return '7bit';
+    // Plain text has none of the characters counted as "other" below: the count comes down to
+    // whether there is a Latin letter at all, which a native regex finds at once.
+    return /[A-Za-z]/.test(text) ? 'quoted-printable' : 'base64';
+  }
   let latin = 0;
   let other = 0;
   for (let i = 0; i < text.length; i++) {

@@ -118,6 +118,8 @@ test('a part is 7bit, quoted-printable or base64 as nodemailer would choose, or 
   const cte = (s: string) => /^Content-Transfer-Encoding: (\S+)/.exec(s)?.[1];
   assert.equal(cte(encodePart('short\nlines', 'auto')), '7bit');
   assert.equal(cte(encodePart('x'.repeat(100), 'auto')), 'quoted-printable');
+  // ASCII without a single Latin letter: nodemailer's count gives base64, and so does the shortcut.
+  assert.equal(cte(encodePart('1234567890 '.repeat(10), 'auto')), 'base64');
   assert.equal(cte(encodePart('Grüße aus Köln', 'auto')), 'quoted-printable');
   assert.equal(cte(encodePart('日本語のテキスト', 'auto')), 'base64');
   assert.equal(cte(encodePart('short', 'base64')), 'base64');
