@@ -10,14 +10,25 @@ export interface PoolSpec {
  * address would start the greylist over.
  */
 export class Pools {
-  private readonly byAddress: Map<string, Source>;
+  private byAddress: Map<string, Source>;
+  private pools: Record<string, PoolSpec>;
 
   constructor(
     sources: Source[],
-    private readonly pools: Record<string, PoolSpec>,
+    pools: Record<string, PoolSpec>,
     private readonly random: () => number = Math.random,
   ) {
     this.byAddress = new Map(sources.map((s) => [s.address, s]));
+    this.pools = pools;
+  }
+
+  /**
+   * Takes a new set of sources and pools at once (admins change them over the API while the engine
+   * runs): the next choice uses it. A recipient whose sticky source left its pool gets another.
+   */
+  replace(sources: Source[], pools: Record<string, PoolSpec>): void {
+    this.byAddress = new Map(sources.map((s) => [s.address, s]));
+    this.pools = pools;
   }
 
   has(pool: string): boolean {
