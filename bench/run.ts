@@ -82,6 +82,7 @@ function table(rows: Row[], world: BenchWorld, quick: boolean): string {
         rate: `${fmt(x.perSecond)} ${unit}`,
         'peak RSS MB': fmt(x.peakRssMb),
         'start RSS MB': x.startRssMb ? fmt(x.startRssMb) : '',
+        'CPU ms/msg': x.cpuMsPerMessage ? fmt(x.cpuMsPerMessage, 2) : '',
         'msg bytes': x.messageBytes === null ? '' : fmt(x.messageBytes),
         'vs Postfix d-o': pf && r.id !== 'W4' ? `${(x.perSecond / pf.deliveryOnly.perSecond).toFixed(2)}×` : '',
         'vs Postfix e2e': pf && r.id !== 'W4' ? `${(x.perSecond / pf.endToEnd.perSecond).toFixed(2)}×` : '',

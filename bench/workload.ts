@@ -41,6 +41,12 @@ export interface WorkloadResult {
   peakRssMb: number;
   /** RSS after the engine's workers started and before the first claim: the engine's fixed cost. */
   startRssMb: number;
+  /**
+   * CPU time (user + system, this process's threads together) per delivered recipient while
+   * delivering, in ms. Less disturbed by other processes on the machine than the rate: it counts
+   * only the work this process did.
+   */
+  cpuMsPerMessage: number | null;
   messageBytes: number | null;
   threads: number;
   notDelivered: Record<string, number>;
@@ -77,7 +83,7 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const t0 = performance.now();
     const imported = await importCampaignCsv(store, benchCampaign(spec.kb), csv);
     const importSeconds = (performance.now() - t0) / 1000;
-    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0 };
+    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null };
     if (spec.kind === 'import') {
       store.close();
       return { ...base, count: imported.accepted, seconds: importSeconds, perSecond: imported.accepted / importSeconds, peakRssMb: peak() / 2 ** 20 };
@@ -86,15 +92,18 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const engine = createEngine(config, store, pino({ level: 'warn' }));
     const startRssMb = process.memoryUsage.rss() / 2 ** 20;
     const t1 = performance.now();
+    const cpu0 = process.cpuUsage();
     await engine.scheduler.run(untilQuiet(1000)).finally(() => engine.close());
     const seconds = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const rss = peak();
     const summary = store.campaignSummary(imported.campaignId);
     const delivered = summary.counts.filter((c) => c.status === 'delivered').reduce((n, c) => n + c.count, 0);
     const notDelivered: Record<string, number> = {};
     for (const c of summary.counts) if (c.status !== 'delivered') notDelivered[`${c.status}${c.category ? `/${c.category}` : ''}`] = c.count;
     store.close();
-    return { ...base, startRssMb, messageBytes, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
+    const cpuMsPerMessage = delivered > 0 ? (cpu.user + cpu.system) / 1000 / delivered : null;
+    return { ...base, startRssMb, messageBytes, cpuMsPerMessage, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

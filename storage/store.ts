@@ -68,6 +68,8 @@ export interface Campaign extends CampaignInput {
   ownerId?: number | null;
   /** For a test send: the campaign it tests. */
   testOf?: number | null;
+  /** Content edits so far (0 as created): compiled templates are valid for one revision only. */
+  revision?: number;
 }
 
 export interface NewRecipient {
@@ -360,6 +362,8 @@ export interface Store {
   purgeAbortedImports(): number[];
 
   getCampaign(id: number): Campaign | null;
+  /** The campaign's revision (content edits so far) without reading its content; null: no such campaign. */
+  campaignRevision(id: number): number | null;
   /** Leases up to `limit` due recipients of running campaigns: they become invisible until `leaseUntil`. */
   claimDue(now: number, limit: number, leaseUntil: number): ClaimedRecipient[];
   recordAttempts(records: AttemptRecord[]): void;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { DkimSigner } from '../dkim/sign.js';
 import type { Attachment, Campaign } from '../../storage/store.js';
 import type { MessageDecorator } from './decorate.js';
 import { compileTemplate, escapeHtml, flattenHeaderValue, isStatic, renderTemplate, type Template } from './template.js';
 import { textFromHtmlTemplate } from './text.js';
+import { assemble, buildSkeleton, ownFields, type Skeleton } from './skeleton.js';
 
 /** What every message of the engine shares: built once from the config and passed in. */
 export interface RenderDeps {
@@ -37,6 +37,8 @@ export interface CompiledCampaign {
   headers: Record<string, string>;
   /** A submitted message (SMTP submission, inject API): sent as it is, only signed. */
   raw: Buffer | null;
+  /** The MIME structure, built on the first render in the thread that renders (not where only routing needs the campaign). */
+  skeleton?: Promise<Skeleton>;
 }
 
 export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
@@ -77,25 +79,16 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
   const decorator = c.identical ? null : deps.decorator;
   let html = c.html ? renderTemplate(c.html, vars, { escape: escapeHtml, onMissing }) : undefined;
   if (html !== undefined && decorator && c.campaign.tracking) html = decorator.html(html, ctx);
-  const headers: Record<string, string> = { ...c.headers };
-  if (c.identical) headers.To = 'undisclosed-recipients:;';
-  if (decorator) Object.assign(headers, unsubscribeHeaders(decorator, ctx));
-  const encoding = c.campaign.transferEncoding ?? 'auto';
-  const composer = new MailComposer({
-    from: c.campaign.from,
-    to: c.identical ? undefined : r.email,
-    replyTo: c.campaign.replyTo ?? undefined,
-    subject: flattenHeaderValue(renderTemplate(c.subject, vars, { onMissing })),
-    html,
-    text: c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined,
-    attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, cid: a.cid ?? undefined })),
-    messageId: `<${randomUUID()}@${c.fromDomain}>`,
-    date: new Date(),
-    headers,
-    // nodemailer picks 7bit whenever the text allows it unless a transfer encoding is forced.
-    encoding: encoding === 'auto' ? undefined : encoding,
-  });
-  const message = await composer.compile().build();
+  c.skeleton ??= buildSkeleton({ campaign: c.campaign, attachments: c.attachments, hasHtml: c.html !== null, hasText: c.text !== null, headers: c.headers });
+  const own: Record<string, string> = {
+    To: c.identical ? 'undisclosed-recipients:;' : r.email,
+    Subject: flattenHeaderValue(renderTemplate(c.subject, vars, { onMissing })),
+    'Message-ID': `<${randomUUID()}@${c.fromDomain}>`,
+    Date: new Date().toUTCString().replace(/GMT/, '+0000'),
+    ...(decorator ? unsubscribeHeaders(decorator, ctx) : {}),
+  };
+  const text = c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined;
+  const message = assemble(await c.skeleton, ownFields(own), { html, text });
   return deps.signer.sign(message, c.fromDomain);
 }
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
-import type { RenderReply, RenderTask, WorkerSetup } from './worker.js';
+import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
 
 export interface PoolOptions {
   /** DKIM keys (PEM text) and fixed headers: every worker builds its signer from these once. */
@@ -21,6 +21,19 @@ export interface PoolOptions {
 }
 
 const DEFAULT_TASK_TIMEOUT_MS = 30_000;
+/**
+ * Most messages in one task. Batching saves a postMessage, a wake-up of the worker and the task
+ * bookkeeping per message on both sides (docs/benchmarks.md); a cap keeps one task short next to
+ * the task timeout and spreads a burst over every thread.
+ */
+const MAX_BATCH = 16;
+
+interface Pending {
+  source: CampaignSource;
+  recipient: RenderInput;
+  resolve: (r: Rendered) => void;
+  reject: (err: Error) => void;
+}
 
 export class RenderError extends Error {
   readonly code = 'RENDER_FAILED';
@@ -38,15 +51,19 @@ export function defaultWorkerFile(): string {
 
 /**
  * Renders in a piscina pool of worker threads (template, MIME and signing are CPU work; the main
- * thread keeps the sockets). A task names its campaign by id; a worker that has not compiled it yet
- * answers `unknown-campaign` and the task is sent again with the row (at most once per worker and
- * campaign), which is cheaper than cloning the templates into every task (docs/benchmarks.md).
- * piscina replaces a worker that dies; the task it was running fails and its recipients go back to
- * the queue through the scheduler's release path.
+ * thread keeps the sockets). The messages asked for in one turn of the event loop go out together,
+ * a batch per task. A task names campaigns by id; a worker that has not compiled one yet answers
+ * `unknown-campaign` for its items, which are sent again with the row (at most once per worker and
+ * campaign): cheaper than cloning the templates into every task (docs/benchmarks.md). piscina
+ * replaces a worker that dies; a failed batch is tried again one message per task, so only the
+ * message that kills a worker (or hangs it past the task timeout) fails, and its recipients go back
+ * to the queue through the scheduler's release path.
  */
 export class PiscinaRenderer implements Renderer {
   private readonly pool: Piscina<RenderTask, RenderReply>;
   private readonly taskTimeoutMs: number;
+  private pending: Pending[] = [];
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(o: PoolOptions) {
     this.taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
@@ -65,20 +82,57 @@ export class PiscinaRenderer implements Renderer {
     return this.pool.options.maxThreads;
   }
 
-  async render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
-    const campaignId = source.campaign.id;
-    let reply = await this.run({ campaignId, source: null, recipient });
-    if (reply.kind === 'unknown-campaign') reply = await this.run({ campaignId, source, recipient });
-    if (reply.kind === 'unknown-campaign') throw new RenderError(`worker did not accept campaign ${campaignId}`);
-    const m = reply.message;
-    return { message: Buffer.from(m.buffer, m.byteOffset, m.byteLength), missing: reply.missing };
+  render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ source, recipient, resolve, reject });
+      this.flushing ??= setImmediate(() => this.flush());
+    });
   }
 
   /** Workers drop campaigns least recently used; there is no message to every worker to send. */
   forget(): void {}
 
   async close(): Promise<void> {
+    if (this.flushing) clearImmediate(this.flushing);
+    for (const p of this.pending.splice(0)) p.reject(new RenderError('the render pool is closing'));
     await this.pool.destroy();
+  }
+
+  /** Splits what is waiting into batches, as even as the threads allow and at most MAX_BATCH each. */
+  private flush(): void {
+    this.flushing = null;
+    const all = this.pending;
+    this.pending = [];
+    const size = Math.min(MAX_BATCH, Math.ceil(all.length / this.threads));
+    for (let i = 0; i < all.length; i += size) void this.settle(all.slice(i, i + size));
+  }
+
+  private async settle(batch: Pending[]): Promise<void> {
+    let rendered: Rendered[];
+    try {
+      rendered = await this.renderBatch(batch);
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err as Error);
+      // One message that kills or hangs a worker must not fail the others: each again alone.
+      for (const p of batch) void this.settle([p]);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(rendered[i]!));
+  }
+
+  private async renderBatch(batch: Pending[]): Promise<Rendered[]> {
+    const items = batch.map((p) => ({ campaignId: p.source.campaign.id, revision: p.source.campaign.revision ?? 0, recipient: p.recipient }));
+    // A submitted message is a campaign of its own, rendered once: its row goes along at once
+    // rather than after an `unknown-campaign` answer.
+    const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
+    const replies = (await this.run({ sources: [...submitted.values()], items })).items;
+    const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
+    if (unknown.length > 0) {
+      const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));
+      const again = (await this.run({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
+      unknown.forEach((at, j) => (replies[at] = again[j]!));
+    }
+    return replies.map((r, i) => rendered(r, batch[i]!.source.campaign.id));
   }
 
   private async run(task: RenderTask): Promise<RenderReply> {
@@ -88,4 +142,9 @@ export class PiscinaRenderer implements Renderer {
       throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+function rendered(r: RenderItemReply, campaignId: number): Rendered {
+  if (r.kind === 'unknown-campaign') throw new RenderError(`worker did not accept campaign ${campaignId}`);
+  return { message: Buffer.from(r.message.buffer, r.message.byteOffset, r.message.byteLength), missing: r.missing };
 }

@@ -68,8 +68,10 @@ export class CompiledCache {
     this.byId = new Lru(max);
   }
 
-  get(id: number): CompiledCampaign | undefined {
-    return this.byId.get(id);
+  /** The compiled campaign, unless it was compiled from another revision (edited since). */
+  get(id: number, revision: number): CompiledCampaign | undefined {
+    const c = this.byId.get(id);
+    return c && (c.campaign.revision ?? 0) === revision ? c : undefined;
   }
 
   add(source: CampaignSource): CompiledCampaign {
@@ -99,7 +101,7 @@ export class InProcessRenderer implements Renderer {
   }
 
   async render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
-    const c = this.cache.get(source.campaign.id) ?? this.cache.add(source);
+    const c = this.cache.get(source.campaign.id, source.campaign.revision ?? 0) ?? this.cache.add(source);
     return renderCollecting(c, recipient, this.deps);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The render worker (a piscina task function): builds and signs one message per task. Each worker
+ * The render worker (a piscina task function): builds and signs the messages of a task. Each worker
  * parses the DKIM keys once (from workerData) and keeps the campaigns it has compiled; the main
  * thread sends a campaign's row only when a worker asks for it.
  */
@@ -19,14 +19,27 @@ export interface WorkerSetup {
   tracking: TrackingOptions | null;
 }
 
-export interface RenderTask {
+/** One message to build: the campaign by id, the recipient it is for. */
+export interface RenderItem {
   campaignId: number;
-  /** Present on the first task for a campaign a worker did not know, absent otherwise. */
-  source: CampaignSource | null;
+  /** The campaign's revision: a worker's older compile of it is not used. */
+  revision: number;
   recipient: RenderInput;
 }
 
-export type RenderReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
+/** Several messages in one task: one postMessage and one wake-up of the worker for all of them. */
+export interface RenderTask {
+  /** Campaign rows, sent only after a worker answered `unknown-campaign` for them. */
+  sources: CampaignSource[];
+  items: RenderItem[];
+}
+
+export type RenderItemReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
+
+/** One reply per item, in the task's order. */
+export interface RenderReply {
+  items: RenderItemReply[];
+}
 
 // The state of this worker thread, built once when piscina loads the module in it.
 const setup = workerData as WorkerSetup;
@@ -36,14 +49,24 @@ const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tracki
 const cache = new CompiledCache(deps);
 
 export default async function renderTask(task: RenderTask): Promise<RenderReply> {
-  const c = cache.get(task.campaignId) ?? (task.source ? cache.add(task.source) : null);
-  if (!c) return { kind: 'unknown-campaign' };
-  const { message, missing } = await renderCollecting(c, task.recipient, deps);
-  // Moved, not copied, back to the main thread. A small Buffer may be a slice of Node's shared pool,
-  // which must not be transferred: copy those into their own memory first.
-  const own = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength ? message : new Uint8Array(message);
-  const reply: RenderReply = { kind: 'rendered', message: own, missing };
+  for (const source of task.sources) if (!cache.get(source.campaign.id, source.campaign.revision ?? 0)) cache.add(source);
+  const items: RenderItemReply[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const item of task.items) {
+    const c = cache.get(item.campaignId, item.revision);
+    if (!c) {
+      items.push({ kind: 'unknown-campaign' });
+      continue;
+    }
+    const { message, missing } = await renderCollecting(c, item.recipient, deps);
+    // Moved, not copied, back to the main thread. A small Buffer may be a slice of Node's shared
+    // pool, which must not be transferred: copy those into their own memory first.
+    const own = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength ? message : new Uint8Array(message);
+    transfer.push(own.buffer as ArrayBuffer);
+    items.push({ kind: 'rendered', message: own, missing });
+  }
+  const reply: RenderReply = { items };
   // piscina's .d.ts names the interface by its private symbols; the documented public ones are these.
-  const transferable = { [Piscina.transferableSymbol]: own.buffer, [Piscina.valueSymbol]: reply } as unknown as Parameters<typeof Piscina.move>[0];
+  const transferable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: reply } as unknown as Parameters<typeof Piscina.move>[0];
   return Piscina.move(transferable) as unknown as RenderReply;
 }

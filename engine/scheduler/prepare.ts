@@ -52,7 +52,13 @@ export class Preparer {
 
   async prepare(claimed: ClaimedRecipient[]): Promise<void> {
     const byDomain = groupBy(claimed, (r) => r.domain);
-    await Promise.all([...byDomain].map(([domain, recipients]) => this.prepareDomain(domain, recipients)));
+    // Read once per batch: a campaign edited (while paused) since it was compiled is compiled again.
+    const revisions = new Map<number, number | null>();
+    const revision = (id: number): number | null => {
+      if (!revisions.has(id)) revisions.set(id, this.deps.store.campaignRevision(id));
+      return revisions.get(id) ?? null;
+    };
+    await Promise.all([...byDomain].map(([domain, recipients]) => this.prepareDomain(domain, recipients, revision)));
     this.deps.warmup.flush();
   }
 
@@ -62,7 +68,7 @@ export class Preparer {
     this.deps.renderer.forget(campaignId);
   }
 
-  private async prepareDomain(domain: string, recipients: ClaimedRecipient[]): Promise<void> {
+  private async prepareDomain(domain: string, recipients: ClaimedRecipient[], revision: (id: number) => number | null): Promise<void> {
     const route = await this.deps.resolver.route(domain);
     if (route.kind === 'failure') {
       for (const r of recipients) this.deps.report(r, route.failure, NO_CONTEXT);
@@ -72,7 +78,7 @@ export class Preparer {
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
       let campaign: { compiled: CompiledCampaign; source: CampaignSource };
       try {
-        campaign = this.campaign(campaignId);
+        campaign = this.campaign(campaignId, revision(campaignId));
       } catch (err) {
         for (const r of group) this.deps.release(r, err as Error);
         continue;
@@ -156,9 +162,9 @@ export class Preparer {
     return source;
   }
 
-  private campaign(id: number): { compiled: CompiledCampaign; source: CampaignSource } {
+  private campaign(id: number, revision: number | null): { compiled: CompiledCampaign; source: CampaignSource } {
     let c = this.compiled.get(id);
-    if (!c) {
+    if (!c || (c.source.campaign.revision ?? 0) !== revision) {
       const campaign: Campaign | null = this.deps.store.getCampaign(id);
       if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
       const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) };

@@ -62,7 +62,8 @@ export function updateCampaignContent(db: Database.Database, id: number, from: r
   return (
     db
       .prepare(
-        `UPDATE campaigns SET name = ?, from_header = ?, mail_from = ?, subject = ?, html = ?, text = ?, pool = ?, options = ?
+        `UPDATE campaigns SET name = ?, from_header = ?, mail_from = ?, subject = ?, html = ?, text = ?, pool = ?, options = ?,
+                revision = revision + 1
          WHERE id = ? AND status IN (${marks})`,
       )
       .run(next.name, next.from, next.mailFrom, next.subject, next.html, next.text, next.pool, options, id, ...from).changes === 1

@@ -354,6 +354,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
+  -- Counts content edits: what the engine compiled for a campaign is used only for the revision it
+  -- was compiled from, so an edit made while paused is what resume sends.
+  ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
+  `
   -- Sources and pools (issue #5 part 7): the config's are copied in at every start (origin 'config');
   -- those added over the API (origin 'api') persist only here. A member names a source, so a source
   -- a pool names cannot be deleted.

@@ -72,6 +72,7 @@ interface CampaignRow {
   created_at: number;
   owner_id: number | null;
   test_of: number | null;
+  revision: number;
 }
 
 interface ClaimRow {
@@ -153,6 +154,7 @@ class SqliteStore implements Store {
       ),
       insertInvalid: db.prepare(`INSERT INTO invalid_rows (campaign_id, line, value, reason) VALUES (?, ?, ?, ?)`),
       campaign: db.prepare(`SELECT * FROM campaigns WHERE id = ?`),
+      revision: db.prepare(`SELECT revision FROM campaigns WHERE id = ?`),
       claim: db.prepare(
         `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at = @leaseUntil
          WHERE id IN (
@@ -201,6 +203,11 @@ class SqliteStore implements Store {
   getRecipient(id: number): RecipientRow | null {
     const row = this.db.prepare(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
     return row ?? null;
+  }
+
+  campaignRevision(id: number): number | null {
+    const row = this.stmt.revision.get(id) as { revision: number } | undefined;
+    return row ? row.revision : null;
   }
 
   campaignAttachments(campaignId: number): Attachment[] {
@@ -593,6 +600,7 @@ function toCampaign(r: CampaignRow): Campaign {
     createdAt: r.created_at,
     ownerId: r.owner_id,
     testOf: r.test_of,
+    revision: r.revision,
   };
 }
 

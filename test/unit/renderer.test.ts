@@ -146,3 +146,24 @@ test('a worker stuck past the task timeout is replaced: its task fails with REND
     await pool.close();
   }
 });
+
+test('messages asked for together are rendered in batches; one that kills its worker fails alone, the rest of its batch is rendered', async () => {
+  const pool = new PiscinaRenderer({ threads: 1, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    const emails = ['a@d.test', 'b@d.test', 'crash@d.test', 'c@d.test', ...Array.from({ length: 30 }, (_, i) => `u${i}@d.test`)];
+    const results = await Promise.allSettled(emails.map((email, id) => pool.render(SOURCE, { id: id + 1, email, attrs: { name: `N${id}` } })));
+    results.forEach((r, id) => {
+      if (emails[id] === 'crash@d.test') {
+        assert.equal(r.status, 'rejected');
+        assert.equal((r as PromiseRejectedResult).reason.code, 'RENDER_FAILED');
+        return;
+      }
+      assert.equal(r.status, 'fulfilled', `${emails[id]}: ${String((r as PromiseRejectedResult).reason?.stack)}`);
+      const text = (r as PromiseFulfilledResult<{ message: Buffer }>).value.message.toString();
+      assert.match(text, new RegExp(`^To: ${emails[id]}\\r$`, 'm'));
+      assert.match(text, new RegExp(`^Subject: Hello N${id} from home\\r$`, 'm'));
+    });
+  } finally {
+    await pool.close();
+  }
+});
