@@ -71,5 +71,9 @@ test('refused changes write nothing: a pool with an unknown or repeated member, 
   // Adding a batch where some exist: the new ones are added, the rest reported, in one transaction.
   assert.deepEqual(store.sources.add([{ address: '127.0.1.30', helo: 'y.sender.test' }, { address: '127.0.1.32', helo: 'y.sender.test' }], 4), { added: ['127.0.1.32'], skipped: ['127.0.1.30'] });
   assert.equal(store.sources.list().find((s) => s.address === '127.0.1.30')?.helo, 'x.sender.test', 'a skipped source is left as it was');
+  // A batch that fails part way (here a row the table refuses) leaves none of its rows behind.
+  const before = store.sources.list().length;
+  assert.throws(() => store.sources.add([{ address: '127.0.1.40', helo: 'z.sender.test' }, { address: '127.0.1.41', helo: null as unknown as string }], 5), /NOT NULL/);
+  assert.equal(store.sources.list().length, before);
   store.close();
 });

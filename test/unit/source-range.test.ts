@@ -53,4 +53,6 @@ test('Pools.replace: the next choice uses the new set; a sticky source no longer
   assert.deepEqual(pools.pick('bulk', '127.0.1.1'), { address: '127.0.1.2', helo: 'b.test' });
   pools.replace([{ address: '127.0.1.1', helo: 'a.test' }], { default: { sources: [{ address: '127.0.1.1', weight: 1 }] } });
   assert.equal(pools.has('bulk'), false);
+  assert.equal(pools.choose('bulk', '127.0.1.2', {}), 'unreachable', 'a deleted pool never falls back to the host address');
+  assert.equal(new Pools([], {}).choose('default', null, {}), null, 'no sources at all: the host address, as before');
 });

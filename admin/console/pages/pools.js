@@ -14,13 +14,21 @@ export async function render(main) {
   const showEditor = (pool) => {
     const chosen = new Map((pool?.sources ?? []).map((s) => [s.address, s.weight]));
     const name = h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_-]+', value: pool?.name ?? '', disabled: pool !== null, autocomplete: 'off' });
-    const rows = sources.map((s) => {
-      const use = h('input', { type: 'checkbox', checked: chosen.has(s.address) });
-      const weight = h('input', { type: 'number', min: 1, max: 1000, value: chosen.get(s.address) ?? 1, 'aria-label': `Weight of ${s.address}` });
-      const label = h('label', {}, use, ` ${s.address} `);
-      use.setAttribute('aria-label', `Use ${s.address}`);
-      return { address: s.address, use, weight, el: h('div', { class: 'field inline' }, label, weight) };
-    });
+    const rows = sources.map((s) => ({
+      address: s.address,
+      use: h('input', { type: 'checkbox', checked: chosen.has(s.address), 'aria-label': `Use ${s.address}` }),
+      weight: h('input', { type: 'number', min: 1, max: 1000, value: chosen.get(s.address) ?? 1, 'aria-label': `Weight of ${s.address}` }),
+    }));
+    const members = table(
+      'Sources and weights',
+      [
+        { label: 'Use', value: (r) => r.use },
+        { label: 'Address', value: (r) => r.address },
+        { label: 'Weight (1..1000)', value: (r) => r.weight },
+      ],
+      rows,
+      'Add sources first (Sources page).',
+    );
     const form = h(
       'form',
       {
@@ -41,16 +49,16 @@ export async function render(main) {
       },
       h('h2', {}, pool ? `Edit pool ${pool.name}` : 'New pool'),
       field('Pool name', name, 'Letters, digits, "_" and "-".'),
-      h('fieldset', {}, h('legend', {}, 'Sources and weights'), rows.length === 0 ? h('p', { class: 'empty' }, 'Add sources first.') : rows.map((r) => r.el)),
+      members,
       h('button', { type: 'submit' }, pool ? 'Save pool' : 'Create pool'),
-      pool ? h('button', { type: 'button', onclick: () => showEditor(null) }, 'Cancel') : null,
+      pool ? [' ', h('button', { type: 'button', onclick: () => showEditor(null) }, 'Cancel')] : null,
     );
     clear(editor, form);
   };
 
   const actions = (p) =>
     p.origin === 'config'
-      ? 'config file'
+      ? ''
       : h(
           'span',
           {},
@@ -80,7 +88,8 @@ export async function render(main) {
         [
           { label: 'Pool', value: (p) => p.name },
           { label: 'Sources (weight)', value: (p) => p.sources.map((s) => `${s.address} (${s.weight})`).join(', ') || 'none: the host’s default address' },
-          { label: 'From', value: actions },
+          { label: 'Origin', value: (p) => (p.origin === 'config' ? 'config file' : 'added here') },
+          { label: 'Actions', value: actions },
         ],
         pools,
         'No pools.',
