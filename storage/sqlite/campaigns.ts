@@ -1,14 +1,14 @@
-import type Database from 'better-sqlite3';
 import type { CampaignStatus } from '../store.js';
+import type { StatementCache } from './statements.js';
 
 /** Campaign state changes of the SQLite adapter; the rules are engine/campaign/lifecycle.ts. */
 
 const LIVE = `('queued', 'deferred')`;
 
 /** Marks recipients whose address is suppressed (globally, or by the campaign's owner); they are never claimed. */
-export function applySuppressions(db: Database.Database, campaignId: number): number {
-  return db
-    .prepare(
+export function applySuppressions(sql: StatementCache, campaignId: number): number {
+  return sql
+    .get(
       `UPDATE recipients SET status = 'suppressed', category = 'suppressed'
        WHERE campaign_id = ? AND status IN ${LIVE}
          AND (email IN (SELECT email FROM suppressions)
@@ -18,22 +18,22 @@ export function applySuppressions(db: Database.Database, campaignId: number): nu
 }
 
 /** Compare-and-set on the status; the side effects of entering `to` happen in the same transaction. */
-export function transitionCampaign(db: Database.Database, id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): boolean {
-  return db.transaction(() => {
+export function transitionCampaign(sql: StatementCache, id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): boolean {
+  return sql.db.transaction(() => {
     const marks = from.map(() => '?').join(', ');
     const finished = to === 'cancelled' || to === 'finished' ? now : null;
-    const changed = db.prepare(`UPDATE campaigns SET status = ?, finished_at = ? WHERE id = ? AND status IN (${marks})`).run(to, finished, id, ...from).changes;
+    const changed = sql.get(`UPDATE campaigns SET status = ?, finished_at = ? WHERE id = ? AND status IN (${marks})`).run(to, finished, id, ...from).changes;
     if (changed === 0) return false;
     // Addresses suppressed since the upload (unsubscribes, bounces elsewhere) are not sent to.
-    if (to === 'running' || to === 'scheduled') applySuppressions(db, id);
+    if (to === 'running' || to === 'scheduled') applySuppressions(sql, id);
     if (to === 'cancelled') {
-      db.prepare(`UPDATE recipients SET status = 'cancelled', lease_until = NULL, updated_at = ? WHERE campaign_id = ? AND status IN ${LIVE}`).run(now, id);
+      sql.get(`UPDATE recipients SET status = 'cancelled', lease_until = NULL, updated_at = ? WHERE campaign_id = ? AND status IN ${LIVE}`).run(now, id);
     }
     return true;
   })();
 }
 
-export function startScheduled(db: Database.Database, now: number): number {
-  const due = db.prepare(`SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= ?`).all(now) as { id: number }[];
-  return due.filter((c) => transitionCampaign(db, c.id, ['scheduled'], 'running', now)).length;
+export function startScheduled(sql: StatementCache, now: number): number {
+  const due = sql.get(`SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= ?`).all(now) as { id: number }[];
+  return due.filter((c) => transitionCampaign(sql, c.id, ['scheduled'], 'running', now)).length;
 }

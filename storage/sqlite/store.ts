@@ -34,6 +34,7 @@ import type {
 } from '../store.js';
 import { StoreError } from '../errors.js';
 import { applySuppressions, startScheduled, transitionCampaign } from './campaigns.js';
+import { StatementCache } from './statements.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStats, type TalliedAttempt } from './stats.js';
 import { addUser, countUsers, createSession, deleteSession, sessionUser, setApiKey, userByApiKey, userByEmail } from './accounts.js';
@@ -127,6 +128,8 @@ function migrate(db: Database.Database): void {
 
 class SqliteStore implements Store {
   private readonly stmt;
+  /** Statements whose SQL is built per call or used off the hot path, prepared on first use. */
+  private readonly sql: StatementCache;
   private readonly stats: SqliteStats;
   readonly lists: ListStore;
   readonly suppressions: SuppressionStore;
@@ -136,6 +139,7 @@ class SqliteStore implements Store {
   readonly sources: SourceStore;
 
   constructor(private readonly db: Database.Database) {
+    this.sql = new StatementCache(db);
     this.stats = new SqliteStats(db);
     this.lists = sqliteLists(db);
     this.suppressions = sqliteSuppressions(db);
@@ -194,14 +198,14 @@ class SqliteStore implements Store {
       const { name, from, mailFrom, subject, html, text, pool } = c;
       const options = optionsJson(c);
       const id = Number(this.stmt.insertCampaign.run({ name, from, mailFrom, subject, html, text, pool, options, now }).lastInsertRowid);
-      const insert = this.db.prepare(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
+      const insert = this.sql.get(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
       return id;
     })();
   }
 
   getRecipient(id: number): RecipientRow | null {
-    const row = this.db.prepare(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
+    const row = this.sql.get(`SELECT id, campaign_id AS campaignId, email, status FROM recipients WHERE id = ?`).get(id) as RecipientRow | undefined;
     return row ?? null;
   }
 
@@ -211,8 +215,8 @@ class SqliteStore implements Store {
   }
 
   campaignAttachments(campaignId: number): Attachment[] {
-    const rows = this.db
-      .prepare(`SELECT filename, content_type, cid, content FROM campaign_attachments WHERE campaign_id = ? ORDER BY position`)
+    const rows = this.sql
+      .get(`SELECT filename, content_type, cid, content FROM campaign_attachments WHERE campaign_id = ? ORDER BY position`)
       .all(campaignId) as { filename: string; content_type: string; cid: string | null; content: Buffer }[];
     return rows.map((r) => ({ filename: r.filename, contentType: r.content_type, cid: r.cid, content: r.content }));
   }
@@ -233,37 +237,37 @@ class SqliteStore implements Store {
     return this.db.transaction(() => {
       const c = this.requireCampaign(campaignId);
       if (c.status !== 'importing') throw new StoreError('STORE_STATE', `campaign ${campaignId} is not importing`);
-      const suppressed = applySuppressions(this.db, campaignId);
-      this.db.prepare(`UPDATE campaigns SET status = ? WHERE id = ?`).run(status, campaignId);
-      const accepted = this.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
-      const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
+      const suppressed = applySuppressions(this.sql, campaignId);
+      this.sql.get(`UPDATE campaigns SET status = ? WHERE id = ?`).run(status, campaignId);
+      const accepted = this.sql.get(`SELECT COUNT(*) AS n FROM recipients WHERE campaign_id = ?`).get(campaignId) as { n: number };
+      const invalid = this.sql.get(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
       return { campaignId, accepted: accepted.n, duplicates: 0, invalid: invalid.n, suppressed };
     })();
   }
 
   transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null {
-    return transitionCampaign(this.db, id, from, to, now) ? this.getCampaign(id) : null;
+    return transitionCampaign(this.sql, id, from, to, now) ? this.getCampaign(id) : null;
   }
 
   setSendAt(id: number, sendAt: number | null): void {
-    const changed = this.db.prepare(`UPDATE campaigns SET send_at = ? WHERE id = ? AND status IN ('draft', 'paused')`).run(sendAt, id).changes;
+    const changed = this.sql.get(`UPDATE campaigns SET send_at = ? WHERE id = ? AND status IN ('draft', 'paused')`).run(sendAt, id).changes;
     if (changed === 0) throw new StoreError('STORE_STATE', `campaign ${id} is not a draft or paused`);
   }
 
   startScheduled(now: number): number {
-    return startScheduled(this.db, now);
+    return startScheduled(this.sql, now);
   }
 
   abortImport(campaignId: number): void {
     this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM recipients WHERE campaign_id = ?`).run(campaignId);
-      this.db.prepare(`DELETE FROM invalid_rows WHERE campaign_id = ?`).run(campaignId);
-      this.db.prepare(`DELETE FROM campaigns WHERE id = ? AND status = 'importing'`).run(campaignId);
+      this.sql.get(`DELETE FROM recipients WHERE campaign_id = ?`).run(campaignId);
+      this.sql.get(`DELETE FROM invalid_rows WHERE campaign_id = ?`).run(campaignId);
+      this.sql.get(`DELETE FROM campaigns WHERE id = ? AND status = 'importing'`).run(campaignId);
     })();
   }
 
   purgeAbortedImports(): number[] {
-    const ids = (this.db.prepare(`SELECT id FROM campaigns WHERE status = 'importing'`).all() as { id: number }[]).map((r) => r.id);
+    const ids = (this.sql.get(`SELECT id FROM campaigns WHERE status = 'importing'`).all() as { id: number }[]).map((r) => r.id);
     for (const id of ids) this.abortImport(id);
     return ids;
   }
@@ -305,14 +309,14 @@ class SqliteStore implements Store {
   releaseLeases(now: number, ids?: number[]): number {
     if (ids && ids.length === 0) return 0;
     const base = `UPDATE recipients SET next_attempt_at = ?, lease_until = NULL WHERE lease_until IS NOT NULL AND status IN ${LIVE}`;
-    if (!ids) return this.db.prepare(base).run(now).changes;
-    const release = this.db.prepare(`${base} AND id = ?`);
+    if (!ids) return this.sql.get(base).run(now).changes;
+    const release = this.sql.get(`${base} AND id = ?`);
     return this.db.transaction(() => ids.reduce((n, id) => n + release.run(now, id).changes, 0))();
   }
 
   finishCampaigns(now: number): number {
-    return this.db
-      .prepare(
+    return this.sql
+      .get(
         `UPDATE campaigns SET status = 'finished', finished_at = ?
          WHERE status = 'running'
            AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = campaigns.id AND r.status IN ${LIVE})`,
@@ -326,15 +330,15 @@ class SqliteStore implements Store {
 
   campaignSummary(campaignId: number): CampaignSummary {
     this.requireCampaign(campaignId);
-    const counts = this.db
-      .prepare(
+    const counts = this.sql
+      .get(
         `SELECT status, CASE WHEN status IN ('deferred', 'bounced', 'expired') THEN category END AS category, COUNT(*) AS count
          FROM recipients WHERE campaign_id = ? GROUP BY 1, 2 ORDER BY 1, 2`,
       )
       .all(campaignId) as CountRow[];
-    const invalid = this.db.prepare(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
-    const next = this.db
-      .prepare(`SELECT MIN(next_attempt_at) AS t FROM recipients WHERE campaign_id = ? AND status = 'deferred'`)
+    const invalid = this.sql.get(`SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign_id = ?`).get(campaignId) as { n: number };
+    const next = this.sql
+      .get(`SELECT MIN(next_attempt_at) AS t FROM recipients WHERE campaign_id = ? AND status = 'deferred'`)
       .get(campaignId) as { t: number | null };
     return { campaignId, counts, invalid: invalid.n, nextAttemptAt: next.t };
   }
@@ -344,8 +348,8 @@ class SqliteStore implements Store {
   }
 
   events(campaignId: number, limit: number): EventRow[] {
-    return this.db
-      .prepare(
+    return this.sql
+      .get(
         `SELECT e.recipient_id AS recipientId, r.email, e.at, e.status, e.category, e.source_ip AS sourceIp,
                 e.mx_host AS mxHost, e.code, e.text, e.tls
          FROM events e JOIN recipients r ON r.id = e.recipient_id
@@ -355,40 +359,40 @@ class SqliteStore implements Store {
   }
 
   invalidRows(campaignId: number, limit: number): InvalidRow[] {
-    return this.db
-      .prepare(`SELECT line, value, reason FROM invalid_rows WHERE campaign_id = ? ORDER BY line LIMIT ?`)
+    return this.sql
+      .get(`SELECT line, value, reason FROM invalid_rows WHERE campaign_id = ? ORDER BY line LIMIT ?`)
       .all(campaignId, limit) as InvalidRow[];
   }
 
   addSuppression(email: string, reason: string, now: number): void {
-    this.db
-      .prepare(`INSERT INTO suppressions (email, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO UPDATE SET reason = excluded.reason`)
+    this.sql
+      .get(`INSERT INTO suppressions (email, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO UPDATE SET reason = excluded.reason`)
       .run(email, reason, now);
   }
 
   removeSuppression(email: string): boolean {
-    return this.db.prepare(`DELETE FROM suppressions WHERE email = ?`).run(email).changes > 0;
+    return this.sql.get(`DELETE FROM suppressions WHERE email = ?`).run(email).changes > 0;
   }
 
   listSuppressions() {
-    return this.db
-      .prepare(`SELECT email, reason, created_at AS createdAt FROM suppressions ORDER BY email`)
+    return this.sql
+      .get(`SELECT email, reason, created_at AS createdAt FROM suppressions ORDER BY email`)
       .all() as { email: string; reason: string; createdAt: number }[];
   }
 
   acquireEngineLock(pid: number, host: string, isAlive: (pid: number) => boolean, now: number) {
     return this.db.transaction(() => {
-      const held = this.db.prepare(`SELECT pid, host FROM engine_lock WHERE id = 1`).get() as { pid: number; host: string } | undefined;
+      const held = this.sql.get(`SELECT pid, host FROM engine_lock WHERE id = 1`).get() as { pid: number; host: string } | undefined;
       if (held && held.pid !== pid && held.host === host && isAlive(held.pid)) return { ok: false as const, holder: held.pid };
-      this.db
-        .prepare(`INSERT INTO engine_lock (id, pid, host, since) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`)
+      this.sql
+        .get(`INSERT INTO engine_lock (id, pid, host, since) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`)
         .run(pid, host, now);
       return { ok: true as const, tookOverFrom: held && held.pid !== pid ? held.pid : null };
     })();
   }
 
   releaseEngineLock(pid: number): void {
-    this.db.prepare(`DELETE FROM engine_lock WHERE id = 1 AND pid = ?`).run(pid);
+    this.sql.get(`DELETE FROM engine_lock WHERE id = 1 AND pid = ?`).run(pid);
   }
 
   savePathStates(states: PathState[]): void {
@@ -421,8 +425,8 @@ class SqliteStore implements Store {
 
   secret(name: string): Buffer {
     // INSERT OR IGNORE first: two processes starting at once still end up with one shared value.
-    this.db.prepare(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
-    return (this.db.prepare(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
+    this.sql.get(`INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)`).run(name, randomBytes(32), Date.now());
+    return (this.sql.get(`SELECT value FROM secrets WHERE name = ?`).get(name) as { value: Buffer }).value;
   }
 
   campaignCounters(campaignId: number) {
@@ -486,12 +490,12 @@ class SqliteStore implements Store {
   }
 
   setCampaignOwner(id: number, userId: number): void {
-    this.db.prepare(`UPDATE campaigns SET owner_id = ? WHERE id = ?`).run(userId, id);
+    this.sql.get(`UPDATE campaigns SET owner_id = ? WHERE id = ?`).run(userId, id);
   }
 
   listCampaigns(ownerId: number | null, limit: number, beforeId = Number.MAX_SAFE_INTEGER): Campaign[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql
+      .get(
         `SELECT * FROM campaigns WHERE status != 'importing' AND test_of IS NULL AND id < ? AND (? IS NULL OR owner_id = ?) ORDER BY id DESC LIMIT ?`,
       )
       .all(beforeId, ownerId, ownerId, limit) as CampaignRow[];
@@ -552,7 +556,7 @@ class SqliteStore implements Store {
         this.addRecipients(to, [...recipients], [], now);
         return 0; // addRecipients counted its rows already
       });
-      this.db.prepare(`UPDATE campaigns SET test_of = ? WHERE id = ?`).run(id, made.campaignId);
+      this.sql.get(`UPDATE campaigns SET test_of = ? WHERE id = ?`).run(id, made.campaignId);
       this.transitionCampaign(made.campaignId, ['draft'], 'running', now);
       return made;
     })();
