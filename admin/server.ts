@@ -23,6 +23,9 @@ import { listRoutes } from './routes/lists.js';
 import type { ZipLimits } from '../engine/ingress/zip.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { sourceRoutes } from './routes/sources.js';
+import { schemaErrorFormatter } from './schema-errors.js';
+import { poolRoutes } from './routes/pools.js';
+import { seedSourceSet, type SourceSetSink } from '../engine/scheduler/source-set.js';
 import { statsRoutes } from './routes/stats.js';
 import { suppressionRoutes } from './routes/suppressions.js';
 
@@ -39,6 +42,8 @@ export interface AdminServerDeps {
   zipLimits?: ZipLimits;
   /** Where submitted messages are stored, shared with SMTP submission; default: its own at `[submission] rate`. */
   intake?: Intake;
+  /** The running engine's Pools: source and pool changes reach it at once. */
+  pools?: SourceSetSink;
 }
 
 export interface RegisteredRoute {
@@ -60,11 +65,15 @@ declare module 'fastify' {
  */
 export async function buildAdminServer(deps: AdminServerDeps) {
   const now = deps.now ?? Date.now;
+  // The routes read sources and pools from the store; the config's are there from here on (idempotent
+  // when the engine has seeded them already).
+  seedSourceSet(deps.store.sources, deps.config, now());
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'admin' }),
     // A field the API does not know is an error (400 naming it), not silently dropped: a typo such
     // as "bbc" must not send a message without its blind copies.
     ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter,
   });
   // Every route as registered, so tests can hold the OpenAPI document and the auth rules against it.
   const routes: RegisteredRoute[] = [];
@@ -96,7 +105,9 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(listMemberRoutes, { store: deps.store, now });
       await api.register(statsRoutes, { store: deps.store, now, authorizeCampaign: (req, id) => void campaignFor(deps.store, req, id) });
       await api.register(suppressionRoutes, { store: deps.store, now });
-      await api.register(sourceRoutes, { config: deps.config });
+      const sources = { store: deps.store, now, ...(deps.pools ? { pools: deps.pools } : {}) };
+      await api.register(sourceRoutes, sources);
+      await api.register(poolRoutes, sources);
       await api.register(webhookRoutes, { store: deps.store, now });
       await api.register(domainRoutes, { store: deps.store, config: deps.config, now });
       await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });

@@ -9,6 +9,7 @@ import { RenderBudget } from './scheduler/budget.js';
 import { Egress } from './scheduler/egress.js';
 import { Scheduler } from './scheduler/engine.js';
 import { Pools } from './scheduler/pools.js';
+import { seedSourceSet } from './scheduler/source-set.js';
 import { Preparer } from './scheduler/prepare.js';
 import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
@@ -69,7 +70,9 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
   const random = o.random ?? Math.random;
   const d = config.delivery;
   const resolver = new MxResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs, tries: config.dns.tries, maxCacheTtlMs: config.dns.maxCacheTtlMs, now, random });
-  const pools = new Pools(config.sources, config.pools, random);
+  // The config's sources and pools plus those added over the API; the admin routes replace the set live.
+  const set = seedSourceSet(store.sources, config, now(), log);
+  const pools = new Pools(set.sources, set.pools, random);
   const rules = defaultRules();
   const recorder = new OutcomeRecorder({ store, rules, retry: config.retry, now, random, maxBatch: 500, flushMs: 50, onRecord: o.onRecord });
   // The scheduler is the single place outcomes are reported to; egress and preparer reach it late-bound.

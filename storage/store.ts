@@ -1,5 +1,6 @@
 import type { MessageStore } from './messages.js';
 import type { WebhookStore } from './webhooks.js';
+import type { SourceStore } from './sources.js';
 import type { AttributeFilter, ListStore, SenderDomainStore, SuppressionStore } from './lists.js';
 
 /**
@@ -461,6 +462,8 @@ export interface Store {
   readonly messages: MessageStore;
   /** Webhooks and the events they have yet to post: storage/webhooks.ts (issue #6). */
   readonly webhooks: WebhookStore;
+  /** Sources and pools, the config's and those added over the API: storage/sources.ts (issue #5). */
+  readonly sources: SourceStore;
   /**
    * A new campaign (a draft unless told) whose recipients are the members of the lists that pass the
    * filter, each address once. `invalidFrom`: a list whose invalid upload rows become the campaign's.

@@ -51,7 +51,7 @@ export async function campaignEditRoutes(app: FastifyInstance, o: { store: Store
     async (req) => {
       const c = campaignFor(store, req, req.params.id);
       requireEditable(c);
-      const input = campaignInput(merged(c, req.body), o.config, req.body.tracking ?? c.tracking);
+      const input = campaignInput(merged(c, req.body), o.store, req.body.tracking ?? c.tracking);
       const changed = store.updateCampaign(c.id, EDITABLE, input);
       if (!changed) throw new HttpError(409, `campaign ${c.id} changed to ${store.getCampaign(c.id)?.status} meanwhile; not edited`);
       if ('sendAt' in req.body) store.setSendAt(c.id, req.body.sendAt ?? null);

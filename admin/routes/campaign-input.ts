@@ -1,6 +1,5 @@
-import type { Config } from '../../engine/config/schema.js';
 import { checkMessageOptions } from '../../engine/ingress/message.js';
-import type { CampaignInput } from '../../storage/store.js';
+import type { CampaignInput, Store } from '../../storage/store.js';
 import { HttpError } from '../auth/session.js';
 
 /** The campaign fields a form or a JSON body may carry, as text. */
@@ -13,22 +12,25 @@ export function addressOf(from: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** Why `pool` cannot be named by a campaign or message (the live set: config and API pools); null when it can. */
+export function poolProblem(store: Store, pool: string): string | null {
+  return store.sources.pool(pool) ? null : `pool: "${pool}" is not a pool (see GET /api/v1/pools)`;
+}
+
 /** The first problem of the fields, naming the field; null when they are fine. */
-export function checkFields(f: Fields, config: Config): string | null {
+export function checkFields(f: Fields, store: Store): string | null {
   if (!f.name?.trim()) return 'name: is required';
   if (f.name.length > 200) return 'name: at most 200 characters';
   if (!f.from?.trim()) return 'from: is required';
   if (!addressOf(f.from)) return 'from: is not an address or "Name <address>"';
   if (!f.subject?.trim()) return 'subject: is required';
   if (!f.html?.trim() && !f.text?.trim()) return 'html: an HTML or a text body is required';
-  const pool = f.pool || 'default';
-  if (!config.pools[pool]) return `pool: "${pool}" is not a configured pool`;
-  return null;
+  return poolProblem(store, f.pool || 'default');
 }
 
 /** Checked campaign content from the fields, or 400 naming the field. */
-export function campaignInput(f: Fields, config: Config, tracking?: boolean): CampaignInput {
-  const problem = checkFields(f, config);
+export function campaignInput(f: Fields, store: Store, tracking?: boolean): CampaignInput {
+  const problem = checkFields(f, store);
   if (problem) throw new HttpError(400, problem);
   const input: CampaignInput = {
     name: f.name!.trim(),

@@ -88,11 +88,11 @@ export async function campaignRoutes(app: FastifyInstance, o: { store: Store; co
       const user = currentUser(req);
       if (!req.isMultipart()) {
         const b = req.body!;
-        const result = fromLists(store, req, user, campaignInput(b, o.config, b.tracking), b, now());
+        const result = fromLists(store, req, user, campaignInput(b, store, b.tracking), b, now());
         return reply.code(201).send({ ...store.getCampaign(result.campaignId), report: { ...result, invalidRows: [] } });
       }
       const made = await withUpload(req, TEXT_FIELDS, async ({ fields, file, dir }) => {
-        const input = campaignInput(fields, o.config);
+        const input = campaignInput(fields, store);
         if (!file) throw new HttpError(400, 'file: a CSV list is required');
         const upload = await importListUpload(store, { name: input.name, ownerId: user.id, file, workDir: dir, zipLimits: o.zipLimits ?? DEFAULT_ZIP_LIMITS, now: now() });
         const result = fromLists(store, req, user, input, { lists: [upload.list.id] }, now(), upload.list.id);

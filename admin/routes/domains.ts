@@ -35,8 +35,11 @@ const domainParam = { type: 'object', properties: { domain: { type: 'string', ma
  */
 export async function domainRoutes(app: FastifyInstance, o: { store: Store; config: Config; now?: () => number }): Promise<void> {
   const now = o.now ?? Date.now;
-  const records = (d: SenderDomain) =>
-    domainRecords({ ...d, sources: o.config.sources.map((s) => s.address), mxHost: o.config.sources[0]?.helo ?? `mx.${d.bounceDomain}` });
+  // Every source, the config's and those added over the API: SPF must allow all the engine sends from.
+  const records = (d: SenderDomain) => {
+    const sources = o.store.sources.list();
+    return domainRecords({ ...d, sources: sources.map((s) => s.address), mxHost: sources[0]?.helo ?? `mx.${d.bounceDomain}` });
+  };
   const view = (d: SenderDomain, recs: (DnsRecord & { published?: Published })[]) => ({
     domain: d.domain, selector: d.selector, algorithm: d.algorithm, bounceDomain: d.bounceDomain, createdAt: d.createdAt, records: recs,
   });

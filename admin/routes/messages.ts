@@ -9,6 +9,7 @@ import { IntakeError, type Intake } from '../../engine/submission/intake.js';
 import type { Attachment, Store } from '../../storage/store.js';
 import { currentUser, HttpError } from '../auth/session.js';
 import { campaignFor } from './campaigns.js';
+import { poolProblem } from './campaign-input.js';
 
 /** Recipients per message (to, cc and bcc together): a transactional message, not a campaign. */
 export const MAX_MESSAGE_RECIPIENTS = 1000;
@@ -97,7 +98,8 @@ export async function messageRoutes(app: FastifyInstance, o: { store: Store; con
       const user = currentUser(req);
       const b = req.body;
       const pool = b.pool ?? o.config.submission.pool;
-      if (!o.config.pools[pool]) throw new HttpError(400, `pool: "${pool}" is not a configured pool`);
+      const problem = poolProblem(o.store, pool);
+      if (problem) throw new HttpError(400, problem);
       const recipients = envelopeRecipients(b);
       if (b.mailFrom !== undefined && !checkAddress(b.mailFrom).ok) throw new HttpError(400, `mailFrom: ${JSON.stringify(b.mailFrom)} is not an address`);
       const raw = b.raw !== undefined ? rawMessage(b) : await composed(b);

@@ -1,23 +1,150 @@
 import { networkInterfaces } from 'node:os';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../../engine/config/schema.js';
-import { requireRole } from '../auth/session.js';
+import { FQDN } from '../../engine/config/fields.js';
+import { canonicalAddress, MAX_RANGE_ADDRESSES, parseSourceAddress, parseSourceRange } from '../../engine/ingress/source-range.js';
+import { storedSourceSet, type SourceSetSink } from '../../engine/scheduler/source-set.js';
+import type { StoredSource } from '../../storage/sources.js';
+import type { Store } from '../../storage/store.js';
+import { HttpError, requireRole } from '../auth/session.js';
 
 /** Whether this host can send from the address: any local interface, or anything in 127.0.0.0/8 (Linux). */
 export function isBound(address: string): boolean {
   if (address.startsWith('127.')) return true;
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+  const key = canonicalAddress(address);
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => canonicalAddress(i.address) === key));
 }
 
-/** Sources and pools as configured ([[sources]], [pools.*]); read-only here, changed in the config file. */
-export async function sourceRoutes(app: FastifyInstance, o: { config: Config }): Promise<void> {
-  app.get('/sources', { schema: { tags: ['sources'], summary: 'Source addresses, with whether each is bound on this host (admin)' } }, async (req) => {
+/** Where the routes put a change: the store, then (when an engine runs in this process) its Pools at once. */
+export interface SourceRouteDeps {
+  store: Store;
+  /** The running engine's Pools; absent when the admin server runs without an engine (tests, docs). */
+  pools?: SourceSetSink;
+  now?: () => number;
+}
+
+/** The stored source an address names, however it is spelled (`::1`, `0:0::1`). */
+export function findSource(store: Store, address: string): StoredSource | null {
+  const parsed = parseSourceAddress(address);
+  if (!parsed.ok) return null;
+  return store.sources.list().find((s) => canonicalAddress(s.address) === parsed.addresses[0]) ?? null;
+}
+
+/** Hands the stored set to the running engine: called after every change. */
+export function publishSources(o: SourceRouteDeps): void {
+  if (!o.pools) return;
+  const set = storedSourceSet(o.store.sources);
+  o.pools.replace(set.sources, set.pools);
+}
+
+const sourceSchema = {
+  type: 'object',
+  properties: {
+    address: { type: 'string' },
+    helo: { type: 'string' },
+    origin: { type: 'string', enum: ['config', 'api'], description: 'config: edit it in the config file; api: added over the API' },
+    createdAt: { type: 'integer' },
+    bound: { type: 'boolean', description: 'Whether this host has the address (127.0.0.0/8 always, on Linux)' },
+  },
+} as const;
+
+const addBody = {
+  type: 'object',
+  required: ['helo'],
+  additionalProperties: false,
+  properties: {
+    address: { type: 'string', maxLength: 64, description: 'One address; or give cidr' },
+    cidr: { type: 'string', maxLength: 64, description: `A range written as its network address, at most ${MAX_RANGE_ADDRESSES} addresses (IPv4 /22, IPv6 /118)` },
+    helo: { type: 'string', maxLength: 253, description: 'The EHLO name of every address added' },
+  },
+} as const;
+
+const addedSchema = {
+  type: 'object',
+  properties: {
+    added: { type: 'array', items: sourceSchema },
+    skipped: { type: 'array', items: { type: 'string' }, description: 'Addresses that were sources already (left as they were)' },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'One per added address not bound on this host' },
+  },
+} as const;
+
+interface AddBody {
+  address?: string;
+  cidr?: string;
+  helo: string;
+}
+
+/**
+ * Sources (admin): the config's (read-only here) and those added over the API, which persist in the
+ * database. A change reaches the running engine at once.
+ */
+export async function sourceRoutes(app: FastifyInstance, o: SourceRouteDeps): Promise<void> {
+  const now = o.now ?? Date.now;
+  const view = (s: StoredSource) => ({ ...s, bound: isBound(s.address) });
+
+  app.get('/sources', { schema: { tags: ['sources'], summary: 'Source addresses, with whether each is bound on this host (admin)', response: { 200: { type: 'object', properties: { items: { type: 'array', items: sourceSchema }, next: { type: 'null' } } } } } }, async (req) => {
     requireRole(req, 'admin');
-    return { items: o.config.sources.map((s) => ({ ...s, bound: isBound(s.address) })), next: null };
+    return { items: o.store.sources.list().map(view), next: null };
   });
-  app.get('/pools', { schema: { tags: ['sources'], summary: 'Pools and their weighted sources (admin)' } }, async (req) => {
-    requireRole(req, 'admin');
-    return { items: Object.entries(o.config.pools).map(([name, p]) => ({ name, sources: p.sources })), next: null };
-  });
+
+  app.post<{ Body: AddBody }>(
+    '/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Add one address or a CIDR range as sources (admin); addresses already there are skipped and listed; 409 when none is new',
+        body: addBody,
+        response: { 201: addedSchema },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      const addresses = requestedAddresses(req.body);
+      const helo = req.body.helo.trim().toLowerCase();
+      if (!FQDN.test(helo)) throw new HttpError(400, `body/helo: ${JSON.stringify(req.body.helo)} is not a fully qualified hostname (e.g. "mta1.sender.example")`);
+      // Known already under another spelling (a config `0:0::1` for `::1`): skipped like an exact repeat.
+      const known = new Set(o.store.sources.list().map((s) => canonicalAddress(s.address)));
+      const fresh = addresses.filter((a) => !known.has(a));
+      const { added, skipped } = o.store.sources.add(fresh.map((address) => ({ address, helo })), now());
+      const alreadyThere = [...addresses.filter((a) => known.has(a)), ...skipped];
+      if (added.length === 0) throw new HttpError(409, `already sources: ${alreadyThere.join(', ')}`);
+      publishSources(o);
+      const rows = new Map(o.store.sources.list().map((s) => [s.address, s]));
+      const warnings = added.filter((a) => !isBound(a)).map((a) => `${a} is not bound on this host: sending from it fails until an interface has it`);
+      return reply.code(201).send({ added: added.map((a) => view(rows.get(a)!)), skipped: alreadyThere, warnings });
+    },
+  );
+
+  app.delete<{ Params: { address: string } }>(
+    '/sources/:address',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Remove a source added over the API (admin); 409 for a config source or while a pool names it',
+        params: { type: 'object', properties: { address: { type: 'string', maxLength: 64 } } },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin');
+      const found = findSource(o.store, req.params.address);
+      if (!found) throw new HttpError(404, `no source ${req.params.address}`);
+      const result = o.store.sources.remove(found.address);
+      if (!result.ok) {
+        if (result.reason === 'unknown') throw new HttpError(404, `no source ${req.params.address}`);
+        if (result.reason === 'config') throw new HttpError(409, `source ${found.address} comes from the config file ([[sources]]): remove it there and restart`);
+        throw new HttpError(409, `source ${found.address} is in pool ${result.pools.join(', ')}: remove it from ${result.pools.length > 1 ? 'them' : 'it'} first`);
+      }
+      publishSources(o);
+      return reply.code(204).send();
+    },
+  );
+}
+
+/** The canonical addresses the body asks for, or 400 naming the field. */
+function requestedAddresses(b: AddBody): string[] {
+  if (b.address !== undefined && b.cidr !== undefined) throw new HttpError(400, 'body/cidr: give an address or a cidr, not both');
+  if (b.address === undefined && b.cidr === undefined) throw new HttpError(400, 'body/address: an address or a cidr is required');
+  const parsed = b.address !== undefined ? parseSourceAddress(b.address) : parseSourceRange(b.cidr!);
+  if (!parsed.ok) throw new HttpError(400, `body/${b.address !== undefined ? 'address' : 'cidr'}: ${parsed.reason}`);
+  return parsed.addresses;
 }

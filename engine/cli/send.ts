@@ -55,7 +55,7 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
       onRecord: (rec) => progress?.onRecord(rec.campaignId, rec.status),
       onMissingTag: (_campaignId, key) => void (missing[key] = (missing[key] ?? 0) + 1),
     });
-    if (!engine.pools.has(campaign.pool)) throw new CliError(EXIT.input, `--pool: no pool "${campaign.pool}" in the config (have: ${engine.pools.names().join(', ') || 'none'})`);
+    if (!engine.pools.has(campaign.pool)) throw new CliError(EXIT.input, `--pool: no pool "${campaign.pool}" in the config or made over the API (have: ${engine.pools.names().join(', ') || 'none'})`);
     lockEngine(store, log);
     const started = Date.now();
     const imported = await importCampaignCsv(store, campaign, v.csv!).catch((err: unknown) => {

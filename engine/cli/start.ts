@@ -53,7 +53,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
       `mxpress engine running (pid ${process.pid})\n` +
         `  config    ${config.file ?? '(built-in defaults)'}\n` +
         `  database  ${config.storage.path}\n` +
-        `  sources   ${config.sources.map((s) => s.address).join(', ') || "host's default address"}\n` +
+        `  sources   ${store.sources.list().map((s) => s.address).join(', ') || "host's default address"}\n` +
         `  delivery  port ${config.delivery.port}, up to ${config.delivery.maxConnections} connections\n` +
         `  admin     ${admin ? `${admin.url}/console/ (API ${admin.url}/api/v1, docs ${admin.url}/docs, ${admin.url}/metrics)` : 'off'}\n` +
         login +

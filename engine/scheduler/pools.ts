@@ -10,14 +10,25 @@ export interface PoolSpec {
  * address would start the greylist over.
  */
 export class Pools {
-  private readonly byAddress: Map<string, Source>;
+  private byAddress: Map<string, Source>;
+  private pools: Record<string, PoolSpec>;
 
   constructor(
     sources: Source[],
-    private readonly pools: Record<string, PoolSpec>,
+    pools: Record<string, PoolSpec>,
     private readonly random: () => number = Math.random,
   ) {
     this.byAddress = new Map(sources.map((s) => [s.address, s]));
+    this.pools = pools;
+  }
+
+  /**
+   * Takes a new set of sources and pools at once (admins change them over the API while the engine
+   * runs): the next choice uses it. A recipient whose sticky source left its pool gets another.
+   */
+  replace(sources: Source[], pools: Record<string, PoolSpec>): void {
+    this.byAddress = new Map(sources.map((s) => [s.address, s]));
+    this.pools = pools;
   }
 
   has(pool: string): boolean {
@@ -40,11 +51,14 @@ export class Pools {
    * client IP. Sources at their warm-up cap (`blocked`) are never chosen; `blocked` when none is left.
    * Among the rest, weighted choice, preferring sources not in backoff. Sources that cannot reach the
    * site at all (`reaches`: an IPv4 source for an IPv6-only site) are never chosen; `unreachable`
-   * when the pool has none that can.
+   * when the pool has none that can, or no longer exists.
    */
   choose(pool: string, sticky: string | null, o: SourceChoice): Source | null | 'blocked' | 'unreachable' {
     const spec = this.pools[pool];
-    if (!spec || spec.sources.length === 0) return null;
+    // A pool deleted while its campaign still had recipients (a reopened or cloned one): never the
+    // host's own address in its place; `unreachable` defers them until the pool is back or they expire.
+    if (!spec) return this.has(pool) ? null : 'unreachable';
+    if (spec.sources.length === 0) return null;
     const blocked = o.blocked ?? (() => false);
     const avoid = o.avoid ?? (() => false);
     const reaches = o.reaches ?? (() => true);

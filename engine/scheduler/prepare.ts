@@ -97,7 +97,7 @@ export class Preparer {
     for (const r of group) {
       const from = this.chooseSource(c.campaign.pool, site, route, r);
       if (from === 'unreachable') {
-        this.deps.report(r, noSourceFor(c.campaign.pool, route), NO_CONTEXT);
+        this.deps.report(r, noSourceFor(c.campaign.pool, route, this.deps.pools.has(c.campaign.pool)), NO_CONTEXT);
         continue;
       }
       if (from === 'blocked') {
@@ -176,7 +176,8 @@ export class Preparer {
 }
 
 /** Not a bounce: the pool or the site's addresses may change; retried like a network failure. */
-function noSourceFor(pool: string, route: Route): AttemptResult {
+function noSourceFor(pool: string, route: Route, poolExists: boolean): AttemptResult {
+  if (!poolExists) return { kind: 'failure', failure: 'network', message: `pool "${pool}" does not exist (deleted?): make it again, or the recipients expire` };
   const has = (route.families ?? []).map((f) => `IPv${f}`).join(' and ');
   return { kind: 'failure', failure: 'network', message: `no source of pool "${pool}" can reach ${route.site}: its MX hosts have only ${has} addresses` };
 }

@@ -358,4 +358,29 @@ export const MIGRATIONS: readonly string[] = [
   -- was compiled from, so an edit made while paused is what resume sends.
   ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Sources and pools (issue #5 part 7): the config's are copied in at every start (origin 'config');
+  -- those added over the API (origin 'api') persist only here. A member names a source, so a source
+  -- a pool names cannot be deleted.
+  CREATE TABLE sources (
+    address    TEXT PRIMARY KEY,
+    helo       TEXT    NOT NULL,
+    origin     TEXT    NOT NULL CHECK (origin IN ('config', 'api')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE pools (
+    name       TEXT PRIMARY KEY,
+    origin     TEXT    NOT NULL CHECK (origin IN ('config', 'api')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE pool_sources (
+    pool     TEXT    NOT NULL REFERENCES pools(name) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    address  TEXT    NOT NULL REFERENCES sources(address),
+    weight   INTEGER NOT NULL CHECK (weight >= 1),
+    PRIMARY KEY (pool, position),
+    UNIQUE (pool, address)
+  );
+  CREATE INDEX pool_sources_address ON pool_sources (address);
+  `,
 ];

@@ -53,6 +53,8 @@ import { sqliteLists } from './lists.js';
 import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
 import { sqliteWebhooks } from './webhooks.js';
 import type { WebhookStore } from '../webhooks.js';
+import { sqliteSources } from './sources.js';
+import type { SourceStore } from '../sources.js';
 
 const LIVE = `('queued', 'deferred')`;
 
@@ -134,6 +136,7 @@ class SqliteStore implements Store {
   readonly webhooks: WebhookStore;
   readonly messages: MessageStore;
   readonly senderDomains: SenderDomainStore;
+  readonly sources: SourceStore;
 
   constructor(private readonly db: Database.Database) {
     this.sql = new StatementCache(db);
@@ -143,6 +146,7 @@ class SqliteStore implements Store {
     this.webhooks = sqliteWebhooks(db);
     this.messages = sqliteMessages(db, this);
     this.senderDomains = sqliteSenderDomains(db);
+    this.sources = sqliteSources(db);
     this.stmt = {
       insertCampaign: db.prepare(
         `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)

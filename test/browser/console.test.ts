@@ -18,7 +18,8 @@ import { startWorld, type World } from '../world/world.js';
 /**
  * The console in Chromium against the real server, the real engine and the test world: log in,
  * create a campaign from a 50-row CSV (2 invalid rows), start it, pause and resume it, watch 48
- * delivered, export the failures. Every wait is bounded; everything is closed in `after`.
+ * delivered, export the failures; add a sender domain, a source range and a pool. Every wait is bounded;
+ * everything is closed in `after`.
  */
 const WAIT = 60_000;
 const EMAIL = 'admin@console.test';
@@ -57,7 +58,7 @@ describe('web console in Chromium', () => {
       }
       return false;
     });
-    server = await buildAdminServer({ store, config, log: pino({ level: 'silent' }), registry });
+    server = await buildAdminServer({ store, config, log: pino({ level: 'silent' }), registry, pools: engine.pools });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -81,7 +82,7 @@ describe('web console in Chromium', () => {
   const countText = (key: string) => page.getByTestId(`count-${key}`).textContent();
   const delivered = async () => Number(((await countText('delivered')) ?? '').split(' ')[0]!.replace(/,/g, ''));
 
-  test('log in, create from a CSV, start, pause, resume, 48 delivered, export the failures', async () => {
+  test('log in, create from a CSV, start, pause, resume, 48 delivered, export the failures; domains, sources and pools', async () => {
     // 50 rows: 48 good addresses and 2 the intake refuses, on lines 12 and 31 of the file.
     const rows = Array.from({ length: 50 }, (_, i) => `u${i}@ok.test,Name${i}`);
     rows[10] = 'not-an-address,Bad1';
@@ -168,6 +169,41 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Check DNS for shop.test' }).click();
     await records.getByRole('cell', { name: 'missing' }).first().waitFor();
     assert.equal(store.senderDomains.get('shop.test')?.algorithm, 'ed25519-sha256');
+
+    // Sources and pools: add a range (keyboard only) and an address this host lacks (a warning), remove it; make, edit and delete a pool.
+    await page.getByRole('link', { name: 'Sources' }).click();
+    await page.getByRole('heading', { name: 'Sources' }).waitFor();
+    await page.getByLabel('Address or CIDR range').fill('127.0.1.8/30');
+    await page.getByLabel('EHLO name').fill('bulk.sender.test');
+    await page.getByLabel('EHLO name').press('Enter');
+    await page.getByText('Added 4 sources.').waitFor();
+    const sourceTable = page.getByRole('table', { name: 'Source addresses' });
+    await sourceTable.getByRole('cell', { name: '127.0.1.10', exact: true }).waitFor();
+    await page.getByLabel('Address or CIDR range').fill('192.0.2.10');
+    await page.getByRole('button', { name: 'Add sources' }).click();
+    await page.getByRole('region', { name: 'Warnings' }).getByText('192.0.2.10 is not bound on this host').waitFor();
+    await page.getByRole('button', { name: 'Remove source 192.0.2.10' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Source 192.0.2.10 removed.').waitFor();
+    assert.deepEqual(store.sources.list().map((s) => `${s.address} ${s.origin}`), ['127.0.1.1 config', '127.0.1.8 api', '127.0.1.9 api', '127.0.1.10 api', '127.0.1.11 api']);
+
+    await page.getByRole('link', { name: 'Pools' }).click();
+    await page.getByRole('heading', { name: 'Pools' }).waitFor();
+    await page.getByLabel('Pool name').fill('bulk');
+    await page.getByLabel('Use 127.0.1.9').check();
+    await page.getByLabel('Weight of 127.0.1.9').fill('3');
+    await page.getByRole('button', { name: 'Create pool' }).click();
+    const poolTable = page.getByRole('table', { name: 'Pools' });
+    await poolTable.getByRole('cell', { name: '127.0.1.9 (3)' }).waitFor();
+    await page.getByRole('button', { name: 'Edit pool bulk' }).click();
+    await page.getByLabel('Use 127.0.1.10').press('Space');
+    await page.getByRole('button', { name: 'Save pool' }).click();
+    await poolTable.getByRole('cell', { name: '127.0.1.9 (3), 127.0.1.10 (1)' }).waitFor();
+    assert.deepEqual(engine.pools.names().sort(), ['bulk', 'default'], 'the running engine has the new pool');
+    assert.deepEqual(store.sources.pool('bulk')?.sources, [{ address: '127.0.1.9', weight: 3 }, { address: '127.0.1.10', weight: 1 }]);
+    await page.getByRole('button', { name: 'Delete pool bulk' }).click();
+    await page.getByText('Pool bulk deleted.').waitFor();
+    assert.equal(store.sources.pool('bulk'), null);
   });
 });
 

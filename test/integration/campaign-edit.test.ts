@@ -74,7 +74,7 @@ describe('campaign edit, clone, test-send and scheduling over the API', () => {
     for (const [payload, message] of [
       [{}, /body must NOT have fewer than 1 properties/],
       [{ from: 'nobody' }, /^from: /],
-      [{ pool: 'nope' }, /^pool: "nope" is not a configured pool/],
+      [{ pool: 'nope' }, /^pool: "nope" is not a pool/],
       [{ html: null, text: null }, /^html: an HTML or a text body is required/],
       [{ sendAt: -5 }, /^body\/sendAt must be >= 0/],
     ] as const) {

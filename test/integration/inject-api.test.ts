@@ -112,7 +112,7 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
       [{ ...ok, headers: { Subject: 'two' } }, /^headers\.Subject: /],
       [{ ...ok, headers: { 'X-A': 'one\r\nBcc: x@evil.test' } }, /^headers\.X-A: .*no CR, LF/],
       [{ ...ok, attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: '%%%' }] }, /^attachments\[0\]\.content: is not base64/],
-      [{ ...ok, pool: 'nope' }, /^pool: "nope" is not a configured pool/],
+      [{ ...ok, pool: 'nope' }, /^pool: "nope" is not a pool/],
       [{ ...ok, mailFrom: 'bad' }, /^mailFrom: /],
       [{ ...ok, extra: 1 }, /must NOT have additional properties/],
       [{ raw: 'From: a@shop.test\r\n\r\nx', to: ['a@inbox.test'], subject: 's' }, /^subject: not with raw/],

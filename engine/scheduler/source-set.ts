@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { Source } from '../delivery/session.js';
+import type { ConfiguredSources, SourceStore } from '../../storage/sources.js';
+import type { PoolSpec } from './pools.js';
+
+/** Sources and pools as the scheduler's Pools take them. */
+export interface SourceSet {
+  sources: Source[];
+  pools: Record<string, PoolSpec>;
+}
+
+/** What takes a new set while running: the runtime's Pools. */
+export interface SourceSetSink {
+  replace(sources: Source[], pools: Record<string, PoolSpec>): void;
+}
+
+/** The stored sources and pools (the config's and those added over the API). */
+export function storedSourceSet(store: SourceStore): SourceSet {
+  const pools: Record<string, PoolSpec> = {};
+  for (const p of store.pools()) pools[p.name] = { sources: p.sources };
+  return { sources: store.list().map((s) => ({ address: s.address, helo: s.helo })), pools };
+}
+
+/**
+ * Copies the config's sources and pools into the store (they stay authoritative for what the config
+ * names) and answers the whole set. Config entries the config dropped but something still uses are
+ * kept as API entries; the log says which, so the operator can remove them over the API.
+ */
+export function seedSourceSet(store: SourceStore, config: ConfiguredSources, now: number, log?: Logger): SourceSet {
+  const report = store.seed(config, now);
+  for (const k of report.keptSources) {
+    log?.warn({ source: k.address, pools: k.pools }, `source ${k.address} left the config but pool(s) ${k.pools.join(', ')} still name it: kept as an API source`);
+  }
+  for (const k of report.keptPools) {
+    const names = k.campaigns.map((c) => `${c.id} "${c.name}" (${c.status})`).join(', ');
+    log?.warn({ pool: k.name, campaigns: k.campaigns.map((c) => c.id) }, `pool ${k.name} left the config but campaign(s) ${names} use it: kept as an API pool`);
+  }
+  return storedSourceSet(store);
+}

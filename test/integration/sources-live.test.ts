@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../engine/config/load.js';
+import { createEngine, type Engine } from '../../engine/runtime.js';
+import type { Store } from '../../storage/store.js';
+import { startWorld, type World } from '../world/world.js';
+import { adminWorld, as, login, type App } from './admin-harness.js';
+import { tempDir, writeConfig } from './harness.js';
+
+/** Issue #5 part 7: a source and a pool added over the API are used by the running engine, no restart. */
+describe('sources and pools changed live', () => {
+  let world: World;
+  let app: App;
+  let store: Store;
+  let engine: Engine;
+  let running: Promise<void>;
+  let close: () => Promise<void>;
+
+  before(async () => {
+    world = await startWorld({ domains: { 'live.test': { mx: ['mx.live.test'] } }, hosts: { 'mx.live.test': '127.0.0.151' } });
+    const config = loadConfig(writeConfig(tempDir(), world, { sources: ['127.0.1.101'] }));
+    ({ app, store, close } = await adminWorld({ config }, (s) => {
+      engine = createEngine(config, s, pino({ level: 'silent' }));
+      return { pools: engine.pools };
+    }));
+    // Runs until stopped: the API changes below reach it while it runs.
+    running = engine.scheduler.run(() => false);
+  });
+  after(async () => {
+    engine.scheduler.stop();
+    await running;
+    await engine.close();
+    await close();
+    await world.close();
+  });
+
+  test('add a source and a pool over the API, start a campaign on it: the sink sees the mail come from the new address', async () => {
+    const root = await login(app, 'root@x.test');
+    const one = await login(app, 'one@x.test');
+    const added = await app.inject({ method: 'POST', url: '/api/v1/sources', headers: as(root), payload: { address: '127.0.1.102', helo: 'fresh.sender.test' } });
+    assert.equal(added.statusCode, 201, added.body);
+    const pool = await app.inject({ method: 'POST', url: '/api/v1/pools', headers: as(root), payload: { name: 'fresh', sources: [{ address: '127.0.1.102' }] } });
+    assert.equal(pool.statusCode, 201, pool.body);
+
+    const listId = store.lists.begin('Live', store.userByEmail('one@x.test')!.id, 1);
+    store.lists.upsert(listId, ['ann', 'bob', 'cat'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
+    store.lists.finish(listId, [], 1);
+    const made = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Fresh', from: 'news@sender.test', subject: 'S', text: 'T', lists: [listId], pool: 'fresh' } });
+    assert.equal(made.statusCode, 201, made.body);
+    const id = (made.json() as { id: number }).id;
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/start`, headers: as(one) })).statusCode, 200);
+    engine.scheduler.wake();
+
+    // Bounded wait: three messages, however slow the machine.
+    const got = () => world.received().filter((m) => m.rcptTo.some((r) => r.endsWith('@live.test')));
+    for (let i = 0; i < 300 && got().flatMap((m) => m.rcptTo).length < 3; i++) await sleep(100);
+    assert.deepEqual(got().flatMap((m) => m.rcptTo).sort(), ['ann@live.test', 'bob@live.test', 'cat@live.test']);
+    assert.deepEqual([...new Set(got().map((m) => `${m.remoteAddress} ${m.helo}`))], ['127.0.1.102 fresh.sender.test'], 'sent from the source added over the API, with its EHLO name');
+
+    // And the other way: the pool now names the config source; the next campaign goes out from it.
+    const changed = await app.inject({ method: 'PUT', url: '/api/v1/pools/fresh', headers: as(root), payload: { sources: [{ address: '127.0.1.101' }] } });
+    assert.equal(changed.statusCode, 200, changed.body);
+    const second = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Again', from: 'news@sender.test', subject: 'S2', text: 'T', lists: [listId], pool: 'fresh' } });
+    const id2 = (second.json() as { id: number }).id;
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id2}/start`, headers: as(one) })).statusCode, 200);
+    engine.scheduler.wake();
+    const again = () => world.received().filter((m) => m.data.toString().includes('Subject: S2'));
+    for (let i = 0; i < 300 && again().flatMap((m) => m.rcptTo).length < 3; i++) await sleep(100);
+    assert.equal(again().flatMap((m) => m.rcptTo).length, 3);
+    assert.deepEqual([...new Set(again().map((m) => m.remoteAddress))], ['127.0.1.101']);
+  });
+});
