@@ -46,9 +46,14 @@ function workloads(s: Sizes): { id: string; what: string; spec: Omit<WorkloadSpe
   ];
 }
 
+/** How `npm start` runs the engine (package.json; docs/operations.md, memory): the workloads run the same way. */
+const ENGINE_NODE_FLAGS = ['--max-semi-space-size=4'];
+const ENGINE_ENV = { MALLOC_ARENA_MAX: '2' };
+
 function runWorkload(spec: WorkloadSpec, profileDir: string | null): Promise<WorkloadResult> {
-  const args = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'bench/workload.ts', JSON.stringify(spec)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...ENGINE_NODE_FLAGS, '--import', 'tsx', ...profile, 'bench/workload.ts', JSON.stringify(spec)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ENGINE_ENV } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
