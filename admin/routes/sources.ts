@@ -68,7 +68,7 @@ const addedSchema = {
   type: 'object',
   properties: {
     added: { type: 'array', items: sourceSchema },
-    skipped: { type: 'array', items: { type: 'string' }, description: 'Addresses that were sources already (left as they were)' },
+    skipped: { type: 'array', items: { type: 'string' }, description: 'Addresses that were sources already (left as they were: EHLO name and warm-up)' },
     warnings: { type: 'array', items: { type: 'string' }, description: 'One per added address not bound on this host' },
   },
 } as const;

@@ -235,7 +235,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     sources: raw.sources.map((s) => ({ address: s.address, helo: s.helo })),
     pools: toPools(raw),
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
-    shaping: toShaping(raw.shaping, d),
+    shaping: spellWarmupSources(toShaping(raw.shaping, d), raw),
     message,
     bounceListener: toBounceListener(raw.bounce),
     submission: toSubmission(raw.submission, file === null ? process.cwd() : dirname(file), resolve),
@@ -253,13 +253,23 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
  * is empty when there are no sources: send from the host's own address).
  */
 function toPools(raw: RawConfig): Config['pools'] {
-  const spelling = new Map(raw.sources.map((s) => [addressKey(s.address), s.address]));
+  const spell = sourceSpelling(raw);
   const pools: Config['pools'] = {};
   for (const [name, pool] of Object.entries(raw.pools)) {
-    pools[name] = {
-      sources: pool.sources.map((entry) => ({ address: spelling.get(addressKey(entry.address)) ?? entry.address, weight: entry.weight })),
-    };
+    pools[name] = { sources: pool.sources.map((entry) => ({ address: spell(entry.address), weight: entry.weight })) };
   }
   pools[DEFAULT_POOL] ??= { sources: raw.sources.map((s) => ({ address: s.address, weight: 1 })) };
   return pools;
+}
+
+/** Warm-up schedules name their source in its [[sources]] spelling too (`2001:db8:0::1` for `2001:DB8::1`). */
+function spellWarmupSources(shaping: ShapingConfig, raw: RawConfig): ShapingConfig {
+  const spell = sourceSpelling(raw);
+  return { ...shaping, warmup: shaping.warmup.map((w) => ({ ...w, source: spell(w.source) })) };
+}
+
+/** An address as the [[sources]] entry it names spells it; as given when it names none. */
+function sourceSpelling(raw: RawConfig): (address: string) => string {
+  const spelling = new Map(raw.sources.map((s) => [addressKey(s.address), s.address]));
+  return (address) => spelling.get(addressKey(address)) ?? address;
 }

@@ -38,6 +38,9 @@ export function seedSourceSet(store: SourceStore, config: ConfiguredSources, now
   for (const k of report.keptSources) {
     log?.warn({ source: k.address, pools: k.pools }, `source ${k.address} left the config but pool(s) ${k.pools.join(', ')} still name it: kept as an API source`);
   }
+  for (const address of report.endedWarmups) {
+    log?.warn({ source: address }, `source ${address} is in the config now, without a [[shaping.warmup]]: the warm-up set over the API has ended (add one to the config to keep capping it)`);
+  }
   for (const k of report.keptPools) {
     const names = k.campaigns.map((c) => `${c.id} "${c.name}" (${c.status})`).join(', ');
     log?.warn({ pool: k.name, campaigns: k.campaigns.map((c) => c.id) }, `pool ${k.name} left the config but campaign(s) ${names} use it: kept as an API pool`);

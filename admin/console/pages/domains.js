@@ -60,7 +60,7 @@ export async function render(main) {
   clear(
     main,
     h('h1', {}, 'Sender domains'),
-    h('p', { class: 'hint' }, 'The engine signs with a new key from its next start. Publish the records, then check them here.'),
+    h('p', { class: 'hint' }, 'The running engine signs with a new key as soon as the domain is added: publish the DKIM record first, then check the records here.'),
     form,
     body,
   );
