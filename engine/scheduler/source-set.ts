@@ -2,33 +2,42 @@ import type { Logger } from 'pino';
 import { canonicalAddress } from '../ingress/source-range.js';
 import type { Source } from '../delivery/session.js';
 import type { ConfiguredSources, SourceStore } from '../../storage/sources.js';
+import type { WarmupSchedule } from '../shaping/policy.js';
 import type { PoolSpec } from './pools.js';
 
-/** Sources and pools as the scheduler's Pools take them. */
+/** Sources and pools as the scheduler's Pools take them, and the warm-up schedules of sources. */
 export interface SourceSet {
   sources: Source[];
   pools: Record<string, PoolSpec>;
+  warmup: WarmupSchedule[];
 }
 
-/** What takes a new set while running: the runtime's Pools. */
+/** What takes a new set while running: the engine (its Pools and its warm-up ledger). */
 export interface SourceSetSink {
-  replace(sources: Source[], pools: Record<string, PoolSpec>): void;
+  replaceSources(set: SourceSet): void;
 }
 
 /** The stored sources and pools (the config's and those added over the API). */
 export function storedSourceSet(store: SourceStore): SourceSet {
   const pools: Record<string, PoolSpec> = {};
   for (const p of store.pools()) pools[p.name] = { sources: p.sources };
-  return { sources: store.list().map((s) => ({ address: s.address, helo: s.helo })), pools };
+  const stored = store.list();
+  return {
+    sources: stored.map((s) => ({ address: s.address, helo: s.helo })),
+    pools,
+    warmup: stored.flatMap((s) => (s.warmup ? [{ source: s.address, ...s.warmup }] : [])),
+  };
 }
 
-/** The config's sources and pool members in the spelling the store keeps (`canonicalAddress`). Pure. */
+/** The config's sources, pool members and warm-up sources in the spelling the store keeps (`canonicalAddress`). Pure. */
 export function canonicalSources(config: ConfiguredSources): ConfiguredSources {
   const pools: Record<string, { sources: { address: string; weight: number }[] }> = {};
   for (const [name, pool] of Object.entries(config.pools)) {
     pools[name] = { sources: pool.sources.map((m) => ({ address: canonicalAddress(m.address), weight: m.weight })) };
   }
-  return { sources: config.sources.map((s) => ({ address: canonicalAddress(s.address), helo: s.helo })), pools };
+  const sources = config.sources.map((s) => ({ address: canonicalAddress(s.address), helo: s.helo }));
+  if (!config.shaping) return { sources, pools };
+  return { sources, pools, shaping: { warmup: config.shaping.warmup.map((w) => ({ source: canonicalAddress(w.source), startDay: w.startDay, perDay: w.perDay })) } };
 }
 
 /**

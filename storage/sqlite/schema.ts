@@ -383,4 +383,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pool_sources_address ON pool_sources (address);
   `,
+  `
+  -- IP warm-up per source (JSON {"startDay": ms, "perDay": [..]}; NULL: none): the config's are
+  -- copied in with its sources, an API source's is set over the API.
+  ALTER TABLE sources ADD COLUMN warmup TEXT;
+  `,
 ];
