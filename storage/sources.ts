@@ -13,7 +13,7 @@ export interface SourceWarmup {
 }
 
 export interface StoredSource {
-  /** As the config spells it, or in canonical form when added over the API. */
+  /** In canonical form (`canonicalAddress`, engine/ingress/source-range.ts), from the config or the API. */
   address: string;
   helo: string;
   origin: SourceOrigin;

@@ -95,3 +95,30 @@ test('an API source with a warm-up that the config takes over without one: the s
   assert.deepEqual(warnings, ['source 127.0.1.33 is in the config now, without a [[shaping.warmup]]: the warm-up set over the API has ended (add one to the config to keep capping it)']);
   store.close();
 });
+
+test('IPv6 spellings: a config `0:0::1` and an API `::1` are one source, in either order; pool members match', () => {
+  const config: ConfiguredSources = {
+    sources: [{ address: '0:0::1', helo: 'v6.sender.test' }],
+    pools: { default: { sources: [{ address: '0:0:0:0:0:0:0:1', weight: 2 }] } },
+    shaping: { warmup: [{ source: '0::1', startDay: 86_400_000, perDay: [5] }] },
+  };
+  // The config first, then the API adds `::1`: skipped, already there.
+  const first = openSqliteStore(join(tempDir(), 'q.db'));
+  assert.deepEqual(seedSourceSet(first.sources, config, 1), {
+    sources: [{ address: '::1', helo: 'v6.sender.test' }],
+    pools: { default: { sources: [{ address: '::1', weight: 2 }] } },
+    warmup: [{ source: '::1', startDay: 86_400_000, perDay: [5] }],
+  });
+  assert.deepEqual(first.sources.add([{ address: '::1', helo: 'api.sender.test' }], 2), { added: [], skipped: ['::1'] });
+  assert.deepEqual(first.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['::1 v6.sender.test config']);
+  assert.equal(first.sources.addPool('mine', [{ address: '::1', weight: 1 }], 2).ok, true, 'an API pool names the source by its stored spelling');
+  first.close();
+
+  // The API first, then a start with the config: the one row becomes the config's.
+  const second = openSqliteStore(join(tempDir(), 'q.db'));
+  assert.deepEqual(second.sources.add([{ address: '::1', helo: 'api.sender.test' }], 1), { added: ['::1'], skipped: [] });
+  seedSourceSet(second.sources, config, 2);
+  assert.deepEqual(second.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['::1 v6.sender.test config']);
+  assert.deepEqual(second.sources.pool('default')?.sources, [{ address: '::1', weight: 2 }]);
+  second.close();
+});
