@@ -186,6 +186,23 @@ describe('web console in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByText('Source 192.0.2.10 removed.').waitFor();
     assert.deepEqual(store.sources.list().map((s) => `${s.address} ${s.origin}`), ['127.0.1.1 config', '127.0.1.8 api', '127.0.1.9 api', '127.0.1.10 api', '127.0.1.11 api']);
+    // A warm-up: a bad day refused (the field named, nothing stored), then one set, shown, ended.
+    await page.getByLabel('Address or CIDR range').fill('127.0.1.12');
+    await page.getByLabel('Warm-up (messages per site per day)').fill('50, lots');
+    await page.getByRole('button', { name: 'Add sources' }).click();
+    await page.getByText(/body\/warmup\/perDay\/1 must be integer/).waitFor();
+    assert.ok(!store.sources.list().some((s) => s.address === '127.0.1.12'));
+    await page.getByLabel('Warm-up (messages per site per day)').fill('50, 100');
+    await page.getByRole('button', { name: 'Add sources' }).click();
+    await page.getByText('Added 1 source.').waitFor();
+    const today = new Date().toISOString().slice(0, 10);
+    await sourceTable.getByRole('cell', { name: `50 a site today (schedule 50, 100 from ${today})` }).waitFor();
+    assert.deepEqual(store.sources.list().find((s) => s.address === '127.0.1.12')?.warmup?.perDay, [50, 100]);
+    await page.getByRole('button', { name: 'End warm-up of 127.0.1.12' }).click();
+    await page.getByText('Warm-up of 127.0.1.12 ended: no daily cap from now.').waitFor();
+    assert.equal(store.sources.list().find((s) => s.address === '127.0.1.12')?.warmup, null);
+    await page.getByRole('button', { name: 'Remove source 127.0.1.12' }).click();
+    await page.getByText('Source 127.0.1.12 removed.').waitFor();
 
     await page.getByRole('link', { name: 'Pools' }).click();
     await page.getByRole('heading', { name: 'Pools' }).waitFor();

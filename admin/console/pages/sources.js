@@ -1,5 +1,5 @@
 import { all, del, post } from '../api.js';
-import { change, clear, field, h, submitted, table } from '../ui.js';
+import { change, clear, field, h, num, submitted, table } from '../ui.js';
 
 /**
  * Sources (admin): the config's (changed in the config file) and those added here, one address or a
@@ -10,6 +10,7 @@ export async function render(main) {
   const warnings = h('div', { role: 'region', 'aria-label': 'Warnings', 'aria-live': 'polite' });
   const address = h('input', { name: 'address', required: true, placeholder: '203.0.113.7 or 203.0.113.8/29', autocomplete: 'off' });
   const helo = h('input', { name: 'helo', required: true, placeholder: 'mta1.sender.example', autocomplete: 'off' });
+  const warmup = h('input', { name: 'warmup', placeholder: '50, 100, 200, 400', autocomplete: 'off', inputmode: 'numeric' });
 
   const remove = (s) =>
     h('button', {
@@ -17,6 +18,12 @@ export async function render(main) {
       'aria-label': `Remove source ${s.address}`,
       onclick: () => change({ action: () => del(`/sources/${encodeURIComponent(s.address)}`), done: () => `Source ${s.address} removed.`, reload: load }),
     }, 'Remove');
+  const endWarmup = (s) =>
+    h('button', {
+      type: 'button',
+      'aria-label': `End warm-up of ${s.address}`,
+      onclick: () => change({ action: () => del(`/sources/${encodeURIComponent(s.address)}/warmup`), done: () => `Warm-up of ${s.address} ended: no daily cap from now.`, reload: load }),
+    }, 'End warm-up');
   const load = async () => {
     const sources = await all('/sources');
     clear(
@@ -28,7 +35,8 @@ export async function render(main) {
           { label: 'EHLO name', value: (s) => s.helo },
           { label: 'Bound on this host', value: (s) => (s.bound ? 'yes' : h('strong', { class: 'warn' }, 'not bound: sending from it will fail')) },
           { label: 'Origin', value: (s) => (s.origin === 'config' ? 'config file' : 'added here') },
-          { label: 'Actions', value: (s) => (s.origin === 'config' ? '' : remove(s)) },
+          { label: 'Warm-up', value: warmupText },
+          { label: 'Actions', value: (s) => (s.origin === 'config' ? '' : [s.warmup ? endWarmup(s) : '', remove(s)]) },
         ],
         sources,
         'No sources: mail goes out from the host’s default address.',
@@ -45,19 +53,24 @@ export async function render(main) {
           // The last answer's warnings go; a failed request leaves none.
           clear(warnings);
           const given = address.value.trim();
-          return post('/sources', { [given.includes('/') ? 'cidr' : 'address']: given, helo: helo.value.trim() });
+          const body = { [given.includes('/') ? 'cidr' : 'address']: given, helo: helo.value.trim() };
+          // Day 1 is today (UTC); what is not a whole number goes to the API as is, which names it.
+          const perDay = warmup.value.split(/[\s,;]+/).filter(Boolean).map((n) => (/^\d+$/.test(n) ? Number(n) : n));
+          if (perDay.length > 0) body.warmup = { start: new Date().toISOString().slice(0, 10), perDay };
+          return post('/sources', body);
         },
         done: (res) => {
           clear(warnings, ...(res.warnings.length === 0 ? [] : [h('ul', { class: 'warn' }, res.warnings.map((w) => h('li', {}, w)))]));
           const skipped = res.skipped.length > 0 ? ` Already sources, skipped: ${res.skipped.join(', ')}.` : '';
           return { text: `Added ${res.added.length} source${res.added.length === 1 ? '' : 's'}.${skipped}`, kind: res.warnings.length > 0 ? 'error' : 'info' };
         },
-        reset: [address],
+        reset: [address, warmup],
         reload: load,
       }),
     },
     field('Address or CIDR range', address, 'One IPv4 or IPv6 address, or a range of at most 1024 written as its network address.'),
     field('EHLO name', helo),
+    field('Warm-up (messages per site per day)', warmup, 'Optional: the most each address sends to one site on day 1 (today, UTC), day 2, …; no cap after the last day.'),
     h('button', { type: 'submit' }, 'Add sources'),
   );
   clear(
@@ -69,4 +82,11 @@ export async function render(main) {
     body,
   );
   await load();
+}
+
+/** "200 a site today (day 2 of 50, 200, 400 from 2026-11-22)", "warm (…)" once past the schedule, or "none". */
+function warmupText(s) {
+  if (!s.warmup) return 'none';
+  const plan = `${s.warmup.perDay.map(num).join(', ')} from ${s.warmup.start}`;
+  return s.warmup.capToday === null ? `warm (schedule ${plan} ended)` : `${num(s.warmup.capToday)} a site today (schedule ${plan})`;
 }
