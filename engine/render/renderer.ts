@@ -75,14 +75,24 @@ export class CompiledCache {
   }
 
   add(source: CampaignSource): CompiledCampaign {
-    // In a worker the bytes arrive as a plain Uint8Array (a Buffer does not survive the clone).
-    const c = compileCampaign(source.campaign, source.attachments, this.deps, source.raw ? Buffer.from(source.raw) : null);
+    const c = compileCampaign(source.campaign, source.attachments, this.deps, asBuffer(source.raw));
     return this.byId.set(source.campaign.id, c);
   }
 
   delete(id: number): void {
     this.byId.delete(id);
   }
+}
+
+/** What the campaign was compiled from (sent to a render worker that has not compiled it). */
+export function sourceOf(c: CompiledCampaign): CampaignSource {
+  return { campaign: c.campaign, attachments: c.attachments, raw: c.raw };
+}
+
+/** In a worker the bytes arrive as a plain Uint8Array (a Buffer does not survive the clone): a view of them, not a copy. */
+function asBuffer(raw: Uint8Array | null | undefined): Buffer | null {
+  if (!raw) return null;
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
 /** Renders one message with a compiled campaign, collecting missing tags instead of calling back. */

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
-import type { Campaign, ClaimedRecipient, Store } from '../../storage/store.js';
+import type { ClaimedRecipient, Store } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { verpAddress, type VerpOptions } from '../bounce/verp.js';
-import { compileCampaign, type CompiledCampaign, type RenderDeps } from '../render/message.js';
-import { Lru, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
+import type { CompiledCampaign, RenderDeps } from '../render/message.js';
+import { CompiledCache, sourceOf, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
@@ -38,6 +38,9 @@ export interface PrepareDeps {
   verp: VerpOptions | null;
 }
 
+/** Campaigns compiled in this thread at most (every submitted message is one). */
+const COMPILED_CAMPAIGNS = 1000;
+
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
 
 /**
@@ -46,9 +49,12 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  private readonly compiled = new Lru<number, { compiled: CompiledCampaign; source: CampaignSource }>(1000);
+  /** This thread's compiles (routing needs the pool, envelope sender and whether messages are identical). */
+  private readonly compiled: CompiledCache;
 
-  constructor(private readonly deps: PrepareDeps) {}
+  constructor(private readonly deps: PrepareDeps) {
+    this.compiled = new CompiledCache(deps.render, COMPILED_CAMPAIGNS);
+  }
 
   async prepare(claimed: ClaimedRecipient[]): Promise<void> {
     const byDomain = groupBy(claimed, (r) => r.domain);
@@ -76,14 +82,14 @@ export class Preparer {
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      let campaign: { compiled: CompiledCampaign; source: CampaignSource };
+      let campaign: CompiledCampaign;
       try {
         campaign = this.campaign(campaignId, revision(campaignId));
       } catch (err) {
         for (const r of group) this.deps.release(r, err as Error);
         continue;
       }
-      await this.routeCampaign(route, site, campaign.compiled, campaign.source, group);
+      await this.routeCampaign(route, site, campaign, sourceOf(campaign), group);
     }
   }
 
@@ -162,16 +168,13 @@ export class Preparer {
     return source;
   }
 
-  private campaign(id: number, revision: number | null): { compiled: CompiledCampaign; source: CampaignSource } {
-    let c = this.compiled.get(id);
-    if (!c || (c.source.campaign.revision ?? 0) !== revision) {
-      const campaign: Campaign | null = this.deps.store.getCampaign(id);
-      if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) };
-      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render, source.raw), source };
-      this.compiled.set(id, c);
-    }
-    return c;
+  /** The compile of the campaign's current revision (null: the campaign is gone), read from the store when there is none. */
+  private campaign(id: number, revision: number | null): CompiledCampaign {
+    const cached = revision === null ? undefined : this.compiled.get(id, revision);
+    if (cached) return cached;
+    const campaign = this.deps.store.getCampaign(id);
+    if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
+    return this.compiled.add({ campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) });
   }
 }
 
