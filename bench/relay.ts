@@ -78,7 +78,7 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
     store.addUser('bench@sender.test', 'sender', null, Date.now());
     const log = pino({ level: 'warn' });
     const engine = createEngine(config, store, log);
-    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate, () => engine.scheduler.wake()) });
+    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate, (stored) => engine.submitted(stored)) });
     try {
       const delivered = () => store.recipientCountsByStatus().delivered;
       const stopProfile = profileFile ? await startProfile() : null;

@@ -15,6 +15,7 @@ import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
 import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
+import type { StoredMessage } from '../storage/messages.js';
 import { signerFromKeys } from './dkim/keys.js';
 import type { MessageDecorator } from './render/decorate.js';
 import { trackingDecorator, trackingOptions, type TrackingOptions } from './tracking/decorator.js';
@@ -27,6 +28,8 @@ export interface Engine {
   pools: Pools;
   recorder: OutcomeRecorder;
   renderer: Renderer;
+  /** Intake's commit callback: these messages are stored; the claim loop wakes and prepares them without reading them back. */
+  submitted(stored: readonly StoredMessage[]): void;
   /** Stops the render workers; call after the scheduler has run. */
   close(): Promise<void>;
 }
@@ -129,7 +132,11 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     { store, recorder, preparer, egress, now, log, budget, tick },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
-  return { scheduler, egress, resolver, pools, recorder, renderer, close: () => renderer.close() };
+  const submitted = (stored: readonly StoredMessage[]) => {
+    preparer.admit(stored, now());
+    scheduler!.wake();
+  };
+  return { scheduler, egress, resolver, pools, recorder, renderer, submitted, close: () => renderer.close() };
 }
 
 /**

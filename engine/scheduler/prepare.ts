@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { StoredMessage } from '../../storage/messages.js';
 import type { ClaimedRecipient, Store } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
@@ -10,6 +11,7 @@ import { CompiledCache, sourceOf, type CampaignSource, type Rendered, type Rende
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
+import { Handover } from './handover.js';
 import type { Pools } from './pools.js';
 import type { WarmupLedger } from './warmup.js';
 
@@ -38,8 +40,11 @@ export interface PrepareDeps {
   verp: VerpOptions | null;
 }
 
-/** Campaigns compiled in this thread at most (every submitted message is one). */
+/** Campaigns compiled in this thread at most (every submitted message is one), and the most bytes of their messages and attachments held. */
 const COMPILED_CAMPAIGNS = 1000;
+const COMPILED_BYTES = 64 * 2 ** 20;
+/** Submitted messages held between their commit and their claim, at most. */
+const HANDOVER = { messages: 10_000, bytes: 64 * 2 ** 20, staleMs: 10 * 60_000 };
 
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
 
@@ -51,15 +56,31 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
 export class Preparer {
   /** This thread's compiles (routing needs the pool, envelope sender and whether messages are identical). */
   private readonly compiled: CompiledCache;
+  private readonly handover = new Handover(HANDOVER);
 
   constructor(private readonly deps: PrepareDeps) {
-    this.compiled = new CompiledCache(deps.render, COMPILED_CAMPAIGNS);
+    this.compiled = new CompiledCache(deps.render, COMPILED_CAMPAIGNS, COMPILED_BYTES);
+  }
+
+  /**
+   * Messages just committed by submission (their campaign rows as stored, and their bytes): when
+   * claimed, they are prepared from these instead of being read back. Only what is committed comes
+   * here; after a restart the store is the only source.
+   */
+  admit(stored: readonly StoredMessage[], now: number): void {
+    for (const m of stored) {
+      // All its recipients suppressed: nothing will be claimed.
+      if (m.accepted <= m.suppressed) continue;
+      if (!this.handover.offer({ campaign: m.campaign, attachments: [], raw: m.raw }, now)) return;
+    }
   }
 
   async prepare(claimed: ClaimedRecipient[]): Promise<void> {
     const byDomain = groupBy(claimed, (r) => r.domain);
-    // Read once per batch: a campaign edited (while paused) since it was compiled is compiled again.
+    // As of the claim (read once per batch when the claim does not say): a campaign edited (while
+    // paused) since it was compiled is compiled again.
     const revisions = new Map<number, number | null>();
+    for (const r of claimed) if (r.campaignRevision !== undefined) revisions.set(r.campaignId, r.campaignRevision);
     const revision = (id: number): number | null => {
       if (!revisions.has(id)) revisions.set(id, this.deps.store.campaignRevision(id));
       return revisions.get(id) ?? null;
@@ -172,6 +193,13 @@ export class Preparer {
   private campaign(id: number, revision: number | null): CompiledCampaign {
     const cached = revision === null ? undefined : this.compiled.get(id, revision);
     if (cached) return cached;
+    // Handed over as committed: compiled from that, unless edited since (the cache's revision rule decides).
+    const handed = this.handover.take(id);
+    if (handed && revision !== null) {
+      this.compiled.add(handed);
+      const c = this.compiled.get(id, revision);
+      if (c) return c;
+    }
     const campaign = this.deps.store.getCampaign(id);
     if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
     return this.compiled.add({ campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { simpleParser } from 'mailparser';
-import type { Submission } from '../../storage/messages.js';
+import type { StoredMessage, Submission } from '../../storage/messages.js';
 import type { ImportResult, Store } from '../../storage/store.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
@@ -43,8 +43,11 @@ export class Intake {
   constructor(
     private readonly store: Store,
     readonly rate: Rate,
-    /** Told after each commit (the claim loop wakes instead of waiting for its next poll). */
-    private readonly onStored: () => void = () => undefined,
+    /**
+     * Told after each commit, with what it stored: the claim loop wakes instead of waiting for its
+     * next poll, and prepares these messages without reading them back from the store.
+     */
+    private readonly onStored: (stored: StoredMessage[]) => void = () => undefined,
   ) {}
 
   /** 0: go; else the milliseconds until this user may submit again. */
@@ -68,14 +71,14 @@ export class Intake {
   private commit(now: number): void {
     const batch = this.pending;
     this.pending = [];
-    let results: (ImportResult | Error)[];
+    let results: (StoredMessage | Error)[];
     try {
       results = this.store.messages.submit(batch.map((b) => b.sub), now);
     } catch (err) {
       results = batch.map(() => err as Error);
     }
     batch.forEach((b, i) => b.done(results[i]!));
-    this.onStored();
+    this.onStored(results.filter((r): r is StoredMessage => !(r instanceof Error)));
   }
 }
 

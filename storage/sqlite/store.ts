@@ -58,7 +58,7 @@ import type { SourceStore } from '../sources.js';
 
 const LIVE = `('queued', 'deferred')`;
 
-interface CampaignRow {
+export interface CampaignRow {
   id: number;
   name: string;
   from_header: string;
@@ -86,6 +86,7 @@ interface ClaimRow {
   queued_at: number;
   source_ip: string | null;
   category: string | null;
+  campaign_revision: number;
 }
 
 /** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
@@ -144,7 +145,7 @@ class SqliteStore implements Store {
     this.lists = sqliteLists(db);
     this.suppressions = sqliteSuppressions(db);
     this.webhooks = sqliteWebhooks(db);
-    this.messages = sqliteMessages(db, this);
+    this.messages = sqliteMessages(db, this, toCampaign);
     this.senderDomains = sqliteSenderDomains(db);
     this.sources = sqliteSources(db);
     this.stmt = {
@@ -168,7 +169,8 @@ class SqliteStore implements Store {
              -- index it would sort every row of the campaign on each claim (55 ms per 200,000).
              AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
            ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category`,
+         RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category,
+           (SELECT revision FROM campaigns WHERE campaigns.id = recipients.campaign_id) AS campaign_revision`,
       ),
       updateRecipient: db.prepare(
         `UPDATE recipients SET status = @status, attempts = attempts + 1,
@@ -289,6 +291,7 @@ class SqliteStore implements Store {
       queuedAt: r.queued_at,
       sourceIp: r.source_ip,
       lastCategory: r.category,
+      campaignRevision: r.campaign_revision,
     }));
   }
 

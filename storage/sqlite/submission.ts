@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { MessageRecipient, MessageStore, Submission } from '../messages.js';
-import type { CampaignInput, ImportResult } from '../store.js';
+import type { MessageRecipient, MessageStore, StoredMessage, Submission } from '../messages.js';
+import type { Campaign, CampaignInput, ImportResult } from '../store.js';
+import { optionsJson } from './campaign-lists.js';
+import type { CampaignRow } from './store.js';
 
 /** The campaign steps a message goes through, as the SQLite store does them for any campaign. */
 export interface CampaignWriter {
@@ -10,11 +12,32 @@ export interface CampaignWriter {
   finishImport(campaignId: number, status: 'running'): ImportResult;
 }
 
+/** The campaigns row a submission leaves once committed: what beginImport inserted, made running by finishImport, with its owner. */
+function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
+  return {
+    id,
+    name: sub.name,
+    from_header: sub.from,
+    mail_from: sub.mailFrom,
+    subject: sub.subject,
+    html: null,
+    text: null,
+    pool: sub.pool,
+    options: optionsJson({}),
+    status: 'running',
+    send_at: null,
+    created_at: now,
+    owner_id: sub.ownerId,
+    test_of: null,
+    revision: 0,
+  };
+}
+
 /**
  * The SQLite side of `Store.messages`: a message is a campaign made by the usual steps (so counters,
  * suppression and scoping are the campaign path's) plus its bytes in `submitted_messages`.
  */
-export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter): MessageStore {
+export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter, toCampaign: (row: CampaignRow) => Campaign): MessageStore {
   const s = {
     insertRaw: db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`),
     raw: db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`),
@@ -25,13 +48,14 @@ export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter)
     ),
   };
   // Nested in submit's transaction: a savepoint, so one message failing leaves the others stored.
-  const one = db.transaction((sub: Submission, now: number): ImportResult => {
+  const one = db.transaction((sub: Submission, now: number): StoredMessage => {
     const { name, from, mailFrom, subject, pool } = sub;
     const id = campaigns.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
     campaigns.setCampaignOwner(id, sub.ownerId);
     s.insertRaw.run(id, sub.raw);
     campaigns.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
-    return campaigns.finishImport(id, 'running');
+    const result = campaigns.finishImport(id, 'running');
+    return { ...result, campaign: toCampaign(writtenRow(id, sub, now)), raw: sub.raw };
   });
   return {
     submit: db.transaction((subs: readonly Submission[], now: number) =>
