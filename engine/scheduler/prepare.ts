@@ -102,6 +102,9 @@ export class Preparer {
       return;
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
+    // Campaigns side by side, not one after another: every submitted message is a campaign, and
+    // their renders must share the worker pool's batches instead of waiting for each other.
+    const routed: Promise<void>[] = [];
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
       let campaign: CompiledCampaign;
       try {
@@ -110,8 +113,9 @@ export class Preparer {
         for (const r of group) this.deps.release(r, err as Error);
         continue;
       }
-      await this.routeCampaign(route, site, campaign, sourceOf(campaign), group);
+      routed.push(this.routeCampaign(route, site, campaign, sourceOf(campaign), group));
     }
+    await Promise.all(routed);
   }
 
   /**
