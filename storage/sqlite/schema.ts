@@ -383,4 +383,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pool_sources_address ON pool_sources (address);
   `,
+  `
+  -- The claim takes rows of running campaigns only: through this index it reads the running ones
+  -- instead of every campaign ever made (every submitted message is one).
+  CREATE INDEX campaigns_running ON campaigns (id) WHERE status = 'running';
+  `,
 ];
