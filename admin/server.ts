@@ -42,8 +42,10 @@ export interface AdminServerDeps {
   zipLimits?: ZipLimits;
   /** Where submitted messages are stored, shared with SMTP submission; default: its own at `[submission] rate`. */
   intake?: Intake;
-  /** The running engine's Pools: source and pool changes reach it at once. */
-  pools?: SourceSetSink;
+  /** The running engine: source, pool and warm-up changes reach it at once. */
+  sources?: SourceSetSink;
+  /** The running engine's signer: a sender domain's key signs from the moment it is added. */
+  keys?: { reloadKeys(): void };
 }
 
 export interface RegisteredRoute {
@@ -105,11 +107,11 @@ export async function buildAdminServer(deps: AdminServerDeps) {
       await api.register(listMemberRoutes, { store: deps.store, now });
       await api.register(statsRoutes, { store: deps.store, now, authorizeCampaign: (req, id) => void campaignFor(deps.store, req, id) });
       await api.register(suppressionRoutes, { store: deps.store, now });
-      const sources = { store: deps.store, now, ...(deps.pools ? { pools: deps.pools } : {}) };
+      const sources = { store: deps.store, now, submissionPool: deps.config.submission.pool, ...(deps.sources ? { engine: deps.sources } : {}) };
       await api.register(sourceRoutes, sources);
       await api.register(poolRoutes, sources);
       await api.register(webhookRoutes, { store: deps.store, now });
-      await api.register(domainRoutes, { store: deps.store, config: deps.config, now });
+      await api.register(domainRoutes, { store: deps.store, config: deps.config, now, keys: deps.keys });
       await api.register(messageRoutes, { store: deps.store, config: deps.config, now, intake: deps.intake ?? new Intake(deps.store, deps.config.submission.rate) });
     },
     { prefix: '/api/v1' },

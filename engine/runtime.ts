@@ -9,7 +9,7 @@ import { RenderBudget } from './scheduler/budget.js';
 import { Egress } from './scheduler/egress.js';
 import { Scheduler } from './scheduler/engine.js';
 import { Pools } from './scheduler/pools.js';
-import { seedSourceSet } from './scheduler/source-set.js';
+import { seedSourceSet, type SourceSet } from './scheduler/source-set.js';
 import { Preparer } from './scheduler/prepare.js';
 import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
@@ -28,6 +28,10 @@ export interface Engine {
   pools: Pools;
   recorder: OutcomeRecorder;
   renderer: Renderer;
+  /** Signs from now on with the configured keys plus the sender domains' now in the store. */
+  reloadKeys(): void;
+  /** Sends from now on with these sources, pools and warm-up schedules (changed over the API). */
+  replaceSources(set: SourceSet): void;
   /** Intake's commit callback: these messages are stored; the claim loop wakes and prepares them without reading them back. */
   submitted(stored: readonly StoredMessage[]): void;
   /** Stops the render workers; call after the scheduler has run. */
@@ -83,7 +87,8 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
-  const warmup = new WarmupLedger(config.shaping.warmup, store, now);
+  // From the store: the config's schedules were seeded with its sources, API sources' set over the API.
+  const warmup = new WarmupLedger(set.warmup, store, now);
   const egress = new Egress({
     resolver,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
@@ -132,11 +137,16 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     { store, recorder, preparer, egress, now, log, budget, tick },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
+  const reloadKeys = () => renderer.setKeys(withStoredKeys(configured, store).message.dkim);
+  const replaceSources = (next: SourceSet) => {
+    pools.replace(next.sources, next.pools);
+    warmup.replace(next.warmup);
+  };
   const submitted = (stored: readonly StoredMessage[]) => {
     preparer.admit(stored, now());
     scheduler!.wake();
   };
-  return { scheduler, egress, resolver, pools, recorder, renderer, submitted, close: () => renderer.close() };
+  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close: () => renderer.close() };
 }
 
 /**

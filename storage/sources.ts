@@ -5,12 +5,21 @@
 
 export type SourceOrigin = 'config' | 'api';
 
+/** IP warm-up: most messages per site and UTC day, day by day from the start day; then no cap. */
+export interface SourceWarmup {
+  /** ms epoch of the UTC day that is day 1. */
+  startDay: number;
+  perDay: number[];
+}
+
 export interface StoredSource {
   /** As the config spells it, or in canonical form when added over the API. */
   address: string;
   helo: string;
   origin: SourceOrigin;
   createdAt: number;
+  /** null: no warm-up (a warm source). A config source's comes from `[[shaping.warmup]]`. */
+  warmup: SourceWarmup | null;
 }
 
 export interface PoolMember {
@@ -26,10 +35,12 @@ export interface StoredPool {
   sources: PoolMember[];
 }
 
-/** What the config says (Config['sources'] and Config['pools']). */
+/** What the config says (Config['sources'], Config['pools'] and Config['shaping'].warmup). */
 export interface ConfiguredSources {
   sources: readonly { address: string; helo: string }[];
   pools: Readonly<Record<string, { sources: readonly PoolMember[] }>>;
+  /** Absent: no config source has a warm-up schedule. */
+  shaping?: { warmup: readonly (SourceWarmup & { source: string })[] };
 }
 
 /**
@@ -50,6 +61,8 @@ export interface CampaignRef {
 /** Campaigns in these states still send (or will): their pool must not go away. */
 export const POOL_USING_STATUSES = ['importing', 'draft', 'scheduled', 'running', 'paused'] as const;
 
+export type WarmupChange = { ok: true; source: StoredSource } | { ok: false; reason: 'unknown' | 'config' };
+
 export type SourceRemoval = { ok: true } | { ok: false; reason: 'unknown' } | { ok: false; reason: 'config' } | { ok: false; reason: 'in-pool'; pools: string[] };
 
 export type PoolChange =
@@ -66,7 +79,9 @@ export interface SourceStore {
   pools(): StoredPool[];
   pool(name: string): StoredPool | null;
   /** Adds, as `api` sources, those not yet there (all in one transaction); the rest are `skipped`. */
-  add(sources: readonly { address: string; helo: string }[], now: number): { added: string[]; skipped: string[] };
+  add(sources: readonly { address: string; helo: string; warmup?: SourceWarmup | null }[], now: number): { added: string[]; skipped: string[] };
+  /** Sets (null: ends) an `api` source's warm-up; a config source's is the config's. */
+  setWarmup(address: string, warmup: SourceWarmup | null): WarmupChange;
   /** Refused for a config source, or while a pool names it. */
   remove(address: string): SourceRemoval;
   /** A new `api` pool; members must be sources, each once. */

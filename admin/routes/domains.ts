@@ -30,10 +30,10 @@ const domainParam = { type: 'object', properties: { domain: { type: 'string', ma
 
 /**
  * Sender domains (admin): a DKIM key made here and kept in the database (never returned), and the
- * DNS records to publish, optionally checked against DNS. The engine signs with these keys, besides
- * the configured `[[dkim]]` ones, from its next start.
+ * DNS records to publish, optionally checked against DNS. The running engine signs with these keys,
+ * besides the configured `[[dkim]]` ones, from the moment a domain is added (until it is removed).
  */
-export async function domainRoutes(app: FastifyInstance, o: { store: Store; config: Config; now?: () => number }): Promise<void> {
+export async function domainRoutes(app: FastifyInstance, o: { store: Store; config: Config; now?: () => number; keys?: { reloadKeys(): void } }): Promise<void> {
   const now = o.now ?? Date.now;
   // Every source, the config's and those added over the API: SPF must allow all the engine sends from.
   const records = (d: SenderDomain) => {
@@ -73,6 +73,7 @@ export async function domainRoutes(app: FastifyInstance, o: { store: Store; conf
       const algorithm = req.body.algorithm ?? 'rsa-sha256';
       const d: SenderDomain = { domain, selector, algorithm, privateKeyPem: generateDkimKey(algorithm).privateKeyPem, bounceDomain, createdAt: now() };
       if (!o.store.senderDomains.add(d)) throw new HttpError(409, `domain ${domain} is already there (remove it first to make a new key)`);
+      o.keys?.reloadKeys();
       return reply.code(201).send(view(d, records(d)));
     },
   );
@@ -104,10 +105,11 @@ export async function domainRoutes(app: FastifyInstance, o: { store: Store; conf
 
   app.delete<{ Params: { domain: string } }>(
     '/domains/:domain',
-    { schema: { tags: ['domains'], summary: 'Remove a sender domain and its key (admin); its mail is signed only by configured keys from the next start', params: domainParam } },
+    { schema: { tags: ['domains'], summary: 'Remove a sender domain and its key (admin); from then on its mail is signed only by configured keys', params: domainParam } },
     async (req, reply) => {
       requireRole(req, 'admin');
       if (!o.store.senderDomains.remove(req.params.domain.toLowerCase())) throw new HttpError(404, `no sender domain ${req.params.domain}`);
+      o.keys?.reloadKeys();
       return reply.code(204).send();
     },
   );

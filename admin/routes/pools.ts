@@ -89,12 +89,15 @@ export async function poolRoutes(app: FastifyInstance, o: SourceRouteDeps): Prom
     {
       schema: {
         tags: ['sources'],
-        summary: 'Remove a pool made over the API (admin); 409 for a config pool or while a draft, scheduled, running or paused campaign names it',
+        summary: 'Remove a pool made over the API (admin); 409 for a config pool, the [submission] pool, or while a draft, scheduled, running or paused campaign names it',
         params: nameParam,
       },
     },
     async (req, reply) => {
       requireRole(req, 'admin');
+      if (req.params.name === o.submissionPool && o.store.sources.pool(req.params.name)?.origin === 'api') {
+        throw new HttpError(409, `pool ${req.params.name} is the [submission] pool (submission.pool in the config): SMTP submission and the inject API send through it; name another there and restart first`);
+      }
       outcome(o.store.sources.removePool(req.params.name), req.params.name);
       publishSources(o);
       return reply.code(204).send();

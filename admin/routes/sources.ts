@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { FQDN } from '../../engine/config/fields.js';
 import { canonicalAddress, MAX_RANGE_ADDRESSES, parseSourceAddress, parseSourceRange } from '../../engine/ingress/source-range.js';
 import { storedSourceSet, type SourceSetSink } from '../../engine/scheduler/source-set.js';
-import type { StoredSource } from '../../storage/sources.js';
+import type { SourceWarmup, StoredSource } from '../../storage/sources.js';
 import type { Store } from '../../storage/store.js';
 import { HttpError, requireRole } from '../auth/session.js';
+import { parseWarmup, viewWarmup, warmupSchema, warmupViewSchema, type WarmupBody } from './source-warmup.js';
 
 /** Whether this host can send from the address: any local interface, or anything in 127.0.0.0/8 (Linux). */
 export function isBound(address: string): boolean {
@@ -15,11 +16,13 @@ export function isBound(address: string): boolean {
   return Object.values(networkInterfaces()).some((list) => list?.some((i) => canonicalAddress(i.address) === key));
 }
 
-/** Where the routes put a change: the store, then (when an engine runs in this process) its Pools at once. */
+/** Where the routes put a change: the store, then (when an engine runs in this process) the engine at once. */
 export interface SourceRouteDeps {
   store: Store;
-  /** The running engine's Pools; absent when the admin server runs without an engine (tests, docs). */
-  pools?: SourceSetSink;
+  /** The running engine; absent when the admin server runs without one (tests, docs). */
+  engine?: SourceSetSink;
+  /** `[submission] pool`: SMTP submission and the inject API send through it, so it must stay. */
+  submissionPool?: string;
   now?: () => number;
 }
 
@@ -32,9 +35,7 @@ export function findSource(store: Store, address: string): StoredSource | null {
 
 /** Hands the stored set to the running engine: called after every change. */
 export function publishSources(o: SourceRouteDeps): void {
-  if (!o.pools) return;
-  const set = storedSourceSet(o.store.sources);
-  o.pools.replace(set.sources, set.pools);
+  o.engine?.replaceSources(storedSourceSet(o.store.sources));
 }
 
 const sourceSchema = {
@@ -45,8 +46,11 @@ const sourceSchema = {
     origin: { type: 'string', enum: ['config', 'api'], description: 'config: edit it in the config file; api: added over the API' },
     createdAt: { type: 'integer' },
     bound: { type: 'boolean', description: 'Whether this host has the address (127.0.0.0/8 always, on Linux)' },
+    warmup: { ...warmupViewSchema, description: 'IP warm-up: most messages per site and UTC day; null: none' },
   },
 } as const;
+
+const addressParam = { type: 'object', properties: { address: { type: 'string', maxLength: 64 } } } as const;
 
 const addBody = {
   type: 'object',
@@ -56,6 +60,7 @@ const addBody = {
     address: { type: 'string', maxLength: 64, description: 'One address; or give cidr' },
     cidr: { type: 'string', maxLength: 64, description: `A range written as its network address, at most ${MAX_RANGE_ADDRESSES} addresses (IPv4 /22, IPv6 /118)` },
     helo: { type: 'string', maxLength: 253, description: 'The EHLO name of every address added' },
+    warmup: { ...warmupSchema, description: 'A warm-up schedule for every address added' },
   },
 } as const;
 
@@ -72,6 +77,7 @@ interface AddBody {
   address?: string;
   cidr?: string;
   helo: string;
+  warmup?: WarmupBody;
 }
 
 /**
@@ -80,7 +86,7 @@ interface AddBody {
  */
 export async function sourceRoutes(app: FastifyInstance, o: SourceRouteDeps): Promise<void> {
   const now = o.now ?? Date.now;
-  const view = (s: StoredSource) => ({ ...s, bound: isBound(s.address) });
+  const view = (s: StoredSource) => ({ ...s, bound: isBound(s.address), warmup: viewWarmup(s.warmup, now()) });
 
   app.get('/sources', { schema: { tags: ['sources'], summary: 'Source addresses, with whether each is bound on this host (admin)', response: { 200: { type: 'object', properties: { items: { type: 'array', items: sourceSchema }, next: { type: 'null' } } } } } }, async (req) => {
     requireRole(req, 'admin');
@@ -102,10 +108,11 @@ export async function sourceRoutes(app: FastifyInstance, o: SourceRouteDeps): Pr
       const addresses = requestedAddresses(req.body);
       const helo = req.body.helo.trim().toLowerCase();
       if (!FQDN.test(helo)) throw new HttpError(400, `body/helo: ${JSON.stringify(req.body.helo)} is not a fully qualified hostname (e.g. "mta1.sender.example")`);
+      const warmup = req.body.warmup ? parseWarmup(req.body.warmup, 'body/warmup') : null;
       // Known already under another spelling (a config `0:0::1` for `::1`): skipped like an exact repeat.
       const known = new Set(o.store.sources.list().map((s) => canonicalAddress(s.address)));
       const fresh = addresses.filter((a) => !known.has(a));
-      const { added, skipped } = o.store.sources.add(fresh.map((address) => ({ address, helo })), now());
+      const { added, skipped } = o.store.sources.add(fresh.map((address) => ({ address, helo, warmup })), now());
       const alreadyThere = [...addresses.filter((a) => known.has(a)), ...skipped];
       if (added.length === 0) throw new HttpError(409, `already sources: ${alreadyThere.join(', ')}`);
       publishSources(o);
@@ -121,7 +128,7 @@ export async function sourceRoutes(app: FastifyInstance, o: SourceRouteDeps): Pr
       schema: {
         tags: ['sources'],
         summary: 'Remove a source added over the API (admin); 409 for a config source or while a pool names it',
-        params: { type: 'object', properties: { address: { type: 'string', maxLength: 64 } } },
+        params: addressParam,
       },
     },
     async (req, reply) => {
@@ -136,6 +143,32 @@ export async function sourceRoutes(app: FastifyInstance, o: SourceRouteDeps): Pr
       }
       publishSources(o);
       return reply.code(204).send();
+    },
+  );
+
+  // IP warm-up of an API source; the running engine caps it from its next message.
+  const setWarmup = (address: string, warmup: SourceWarmup | null): StoredSource => {
+    const found = findSource(o.store, address);
+    const result = found ? o.store.sources.setWarmup(found.address, warmup) : ({ ok: false, reason: 'unknown' } as const);
+    if (!result.ok && result.reason === 'config') throw new HttpError(409, `source ${found!.address} comes from the config file: set its warm-up in [[shaping.warmup]] and restart`);
+    if (!result.ok) throw new HttpError(404, `no source ${address}`);
+    publishSources(o);
+    return result.source;
+  };
+  app.put<{ Params: { address: string }; Body: WarmupBody }>(
+    '/sources/:address/warmup',
+    { schema: { tags: ['sources'], summary: 'Set or replace the warm-up schedule of a source added over the API (admin)', params: addressParam, body: warmupSchema, response: { 200: sourceSchema } } },
+    async (req) => {
+      requireRole(req, 'admin');
+      return view(setWarmup(req.params.address, parseWarmup(req.body, 'body')));
+    },
+  );
+  app.delete<{ Params: { address: string } }>(
+    '/sources/:address/warmup',
+    { schema: { tags: ['sources'], summary: 'End the warm-up of a source added over the API: no daily cap from now (admin)', params: addressParam, response: { 200: sourceSchema } } },
+    async (req) => {
+      requireRole(req, 'admin');
+      return view(setWarmup(req.params.address, null));
     },
   );
 }

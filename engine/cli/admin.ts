@@ -40,7 +40,7 @@ export async function startAdminListener(
   const metrics = registerMetrics(registry, { store, egress: engine.egress, processMetrics: true });
   const at = config.admin.listen;
   if (!at) return { listener: null, metrics };
-  const app = await buildAdminServer({ store, config, log, registry, intake, pools: engine.pools });
+  const app = await buildAdminServer({ store, config, log, registry, intake, sources: engine, keys: engine });
   try {
     const url = await app.listen({ host: at.host, port: at.port });
     return { listener: { url, close: () => app.close() }, metrics };

@@ -30,6 +30,11 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     lockEngine(store, log);
     const metrics = engineMetrics();
+    // Checked here, not with the config: the pool may be one added over the API (in the store).
+    const pool = config.submission.pool;
+    if (!(pool in config.pools) && store.sources.pool(pool)?.origin !== 'api') {
+      throw new CliError(EXIT.config, `submission.pool: "${pool}" is neither a [pools] name nor a pool added over the API (GET /api/v1/pools)`);
+    }
     const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
     // SMTP submission and the inject API share one group commit and one budget per user; a stored
     // message wakes the claim loop.

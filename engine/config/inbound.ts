@@ -97,16 +97,13 @@ export interface SubmissionConfig {
   relayUser: string | null;
 }
 
-export function checkSubmission(raw: { submission: z.infer<typeof submissionSchema>; pools: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+export function checkSubmission(raw: { submission: z.infer<typeof submissionSchema> }, ctx: z.RefinementCtx): void {
   const s = raw.submission;
   if ((s.tls_cert === undefined) !== (s.tls_key === undefined)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', s.tls_cert === undefined ? 'tls_cert' : 'tls_key'], message: 'tls_cert and tls_key go together' });
   }
   if (s.relay_networks.length > 0 && s.relay_user === undefined) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', 'relay_networks'], message: 'needs submission.relay_user: the user whose mail relayed clients send' });
-  }
-  if (s.pool !== 'default' && !(s.pool in raw.pools)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['submission', 'pool'], message: `${quote(s.pool)} is not a [pools] name` });
   }
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { KeySpec } from '../dkim/keys.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
 import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
@@ -70,9 +71,12 @@ export class PiscinaRenderer implements Renderer {
   private readonly taskTimeoutMs: number;
   private pending: Pending[] = [];
   private flushing: NodeJS.Immediate | null = null;
+  /** Revision 0 is the set every worker starts with (workerData). */
+  private keys: { revision: number; specs: KeySpec[] };
 
   constructor(o: PoolOptions) {
     this.taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    this.keys = { revision: 0, specs: o.setup.dkim };
     const threads = o.threads ?? availableParallelism();
     this.pool = new Piscina({
       filename: o.filename ?? defaultWorkerFile(),
@@ -98,6 +102,11 @@ export class PiscinaRenderer implements Renderer {
 
   /** Workers drop campaigns least recently used; there is no message to every worker to send. */
   forget(): void {}
+
+  /** Each worker takes the new set with the first task it gets that finds it holding an older one. */
+  setKeys(specs: KeySpec[]): void {
+    this.keys = { revision: this.keys.revision + 1, specs };
+  }
 
   async close(): Promise<void> {
     if (this.flushing) clearImmediate(this.flushing);
@@ -132,14 +141,21 @@ export class PiscinaRenderer implements Renderer {
     // A submitted message is a campaign of its own, rendered once: its row goes along at once
     // rather than after an `unknown-campaign` answer.
     const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
-    const replies = (await this.run({ sources: [...submitted.values()], items })).items;
+    const replies = (await this.signed({ sources: [...submitted.values()], items })).items;
     const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
     if (unknown.length > 0) {
       const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));
-      const again = (await this.run({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
+      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
       unknown.forEach((at, j) => (replies[at] = again[j]!));
     }
     return replies.map((r, i) => rendered(r, batch[i]!.source.campaign.id));
+  }
+
+  /** Runs the task with the current keys; a worker that holds another set gets them and runs it again. */
+  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys'>): Promise<RenderReply> {
+    const keys = this.keys;
+    const reply = await this.run({ ...task, keysRevision: keys.revision });
+    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }) : reply;
   }
 
   private async run(task: RenderTask): Promise<RenderReply> {

@@ -1,5 +1,6 @@
 import type { Attachment, Campaign } from '../../storage/store.js';
 import { compileCampaign, renderMessage, type CompiledCampaign, type RenderDeps, type RenderInput } from './message.js';
+import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 
 /** What a campaign's messages are built from: its row and its attachments, as stored. */
 export interface CampaignSource {
@@ -24,6 +25,8 @@ export interface Renderer {
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered>;
   /** The campaign is finished or gone: drop what was compiled for it. */
   forget(campaignId: number): void;
+  /** Messages rendered from now on are signed with these keys (a sender domain was added or removed). */
+  setKeys(keys: KeySpec[]): void;
   close(): Promise<void>;
 }
 
@@ -124,7 +127,7 @@ export async function renderCollecting(c: CompiledCampaign, recipient: RenderInp
 export class InProcessRenderer implements Renderer {
   private readonly cache: CompiledCache;
 
-  constructor(private readonly deps: RenderDeps) {
+  constructor(private deps: RenderDeps) {
     this.cache = new CompiledCache(deps);
   }
 
@@ -135,6 +138,10 @@ export class InProcessRenderer implements Renderer {
 
   forget(campaignId: number): void {
     this.cache.delete(campaignId);
+  }
+
+  setKeys(keys: KeySpec[]): void {
+    this.deps = { ...this.deps, signer: signerFromKeys(keys) };
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,8 @@
 /**
  * The render worker (a piscina task function): builds and signs the messages of a task. Each worker
- * parses the DKIM keys once (from workerData) and keeps the campaigns it has compiled; the main
- * thread sends a campaign's row only when a worker asks for it.
+ * parses the DKIM keys once (from workerData, later from the task that brings a new set) and keeps
+ * the campaigns it has compiled; the main thread sends a campaign's row, or a new set of keys, only
+ * when a worker asks for it.
  */
 import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
@@ -29,6 +30,13 @@ export interface RenderItem {
 
 /** Several messages in one task: one postMessage and one wake-up of the worker for all of them. */
 export interface RenderTask {
+  /**
+   * The set of DKIM keys to sign with: 0 is workerData's, each change over the API (a sender domain
+   * added or removed) counts up. A worker holding another set answers `unknownKeys`.
+   */
+  keysRevision: number;
+  /** The keys of `keysRevision`, sent only after a worker answered `unknownKeys`. */
+  keys?: KeySpec[];
   /** Campaign rows, sent only after a worker answered `unknown-campaign` for them. */
   sources: CampaignSource[];
   items: RenderItem[];
@@ -36,19 +44,28 @@ export interface RenderTask {
 
 export type RenderItemReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
 
-/** One reply per item, in the task's order. */
+/** One reply per item, in the task's order; none when the worker lacks the task's keys. */
 export interface RenderReply {
   items: RenderItemReply[];
+  unknownKeys?: true;
 }
 
 // The state of this worker thread, built once when piscina loads the module in it.
 const setup = workerData as WorkerSetup;
 // The key arrives as a Uint8Array (a Buffer does not survive the clone as a Buffer).
 const tracking = setup.tracking ? trackingDecorator({ ...setup.tracking, key: Buffer.from(setup.tracking.key) }) : null;
-const deps: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tracking, xMailer: setup.xMailer, feedbackId: setup.feedbackId };
-const cache = new CompiledCache(deps);
+const initial: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tracking, xMailer: setup.xMailer, feedbackId: setup.feedbackId };
+// Compiling does not use the signer, so compiled campaigns outlive a change of keys.
+const cache = new CompiledCache(initial);
+const signing = { revision: 0, deps: initial };
 
 export default async function renderTask(task: RenderTask): Promise<RenderReply> {
+  if (task.keysRevision !== signing.revision) {
+    if (!task.keys) return { items: [], unknownKeys: true };
+    signing.deps = { ...initial, signer: signerFromKeys(task.keys) };
+    signing.revision = task.keysRevision;
+  }
+  const deps = signing.deps;
   for (const source of task.sources) if (!cache.get(source.campaign.id, source.campaign.revision ?? 0)) cache.add(source);
   const items: RenderItemReply[] = [];
   const transfer: ArrayBuffer[] = [];

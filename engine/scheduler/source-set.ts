@@ -1,24 +1,31 @@
 import type { Logger } from 'pino';
 import type { Source } from '../delivery/session.js';
 import type { ConfiguredSources, SourceStore } from '../../storage/sources.js';
+import type { WarmupSchedule } from '../shaping/policy.js';
 import type { PoolSpec } from './pools.js';
 
-/** Sources and pools as the scheduler's Pools take them. */
+/** Sources and pools as the scheduler's Pools take them, and the warm-up schedules of sources. */
 export interface SourceSet {
   sources: Source[];
   pools: Record<string, PoolSpec>;
+  warmup: WarmupSchedule[];
 }
 
-/** What takes a new set while running: the runtime's Pools. */
+/** What takes a new set while running: the engine (its Pools and its warm-up ledger). */
 export interface SourceSetSink {
-  replace(sources: Source[], pools: Record<string, PoolSpec>): void;
+  replaceSources(set: SourceSet): void;
 }
 
 /** The stored sources and pools (the config's and those added over the API). */
 export function storedSourceSet(store: SourceStore): SourceSet {
   const pools: Record<string, PoolSpec> = {};
   for (const p of store.pools()) pools[p.name] = { sources: p.sources };
-  return { sources: store.list().map((s) => ({ address: s.address, helo: s.helo })), pools };
+  const stored = store.list();
+  return {
+    sources: stored.map((s) => ({ address: s.address, helo: s.helo })),
+    pools,
+    warmup: stored.flatMap((s) => (s.warmup ? [{ source: s.address, ...s.warmup }] : [])),
+  };
 }
 
 /**

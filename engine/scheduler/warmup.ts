@@ -8,7 +8,7 @@ import { dailyCap, nextDay, utcDay } from '../shaping/warmup.js';
  * under-use a day, never exceed it) and written to the store at every flush.
  */
 export class WarmupLedger {
-  private readonly schedules: Map<string, WarmupSchedule>;
+  private schedules: Map<string, WarmupSchedule>;
   private day = -1;
   private counts = new Map<string, number>();
   private pending = new Map<string, number>();
@@ -18,6 +18,11 @@ export class WarmupLedger {
     private readonly store: Store,
     private readonly now: () => number,
   ) {
+    this.schedules = new Map(schedules.map((s) => [s.source, s]));
+  }
+
+  /** A source's schedule set, changed or ended over the API: today's counts stay. */
+  replace(schedules: WarmupSchedule[]): void {
     this.schedules = new Map(schedules.map((s) => [s.source, s]));
   }
 

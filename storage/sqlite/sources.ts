@@ -8,8 +8,10 @@ import {
   type SeedReport,
   type SourceOrigin,
   type SourceStore,
+  type SourceWarmup,
   type StoredPool,
   type StoredSource,
+  type WarmupChange,
 } from '../sources.js';
 
 interface SourceRow {
@@ -17,6 +19,7 @@ interface SourceRow {
   helo: string;
   origin: SourceOrigin;
   created_at: number;
+  warmup: string | null;
 }
 
 interface PoolRow {
@@ -25,7 +28,8 @@ interface PoolRow {
   created_at: number;
 }
 
-const toSource = (r: SourceRow): StoredSource => ({ address: r.address, helo: r.helo, origin: r.origin, createdAt: r.created_at });
+const toSource = (r: SourceRow): StoredSource => ({ address: r.address, helo: r.helo, origin: r.origin, createdAt: r.created_at, warmup: r.warmup === null ? null : (JSON.parse(r.warmup) as SourceWarmup) });
+const warmupText = (w: SourceWarmup | null | undefined) => (w ? JSON.stringify({ startDay: w.startDay, perDay: w.perDay }) : null);
 
 const USING = POOL_USING_STATUSES.map((s) => `'${s}'`).join(', ');
 
@@ -38,10 +42,11 @@ export function sqliteSources(db: Database.Database): SourceStore {
     sources: db.prepare(`SELECT * FROM sources ORDER BY created_at, rowid`),
     source: db.prepare(`SELECT * FROM sources WHERE address = ?`),
     upsertConfigSource: db.prepare(
-      `INSERT INTO sources (address, helo, origin, created_at) VALUES (@address, @helo, 'config', @now)
-       ON CONFLICT (address) DO UPDATE SET helo = excluded.helo, origin = 'config'`,
+      `INSERT INTO sources (address, helo, origin, created_at, warmup) VALUES (@address, @helo, 'config', @now, @warmup)
+       ON CONFLICT (address) DO UPDATE SET helo = excluded.helo, origin = 'config', warmup = excluded.warmup`,
     ),
-    insertApiSource: db.prepare(`INSERT INTO sources (address, helo, origin, created_at) VALUES (?, ?, 'api', ?) ON CONFLICT (address) DO NOTHING`),
+    insertApiSource: db.prepare(`INSERT INTO sources (address, helo, origin, created_at, warmup) VALUES (?, ?, 'api', ?, ?) ON CONFLICT (address) DO NOTHING`),
+    setWarmup: db.prepare(`UPDATE sources SET warmup = ? WHERE address = ?`),
     deleteSource: db.prepare(`DELETE FROM sources WHERE address = ?`),
     configSources: db.prepare(`SELECT address FROM sources WHERE origin = 'config'`),
     setSourceOrigin: db.prepare(`UPDATE sources SET origin = ? WHERE address = ?`),
@@ -83,7 +88,8 @@ export function sqliteSources(db: Database.Database): SourceStore {
 
   const seed = db.transaction((config: ConfiguredSources, now: number): SeedReport => {
     const report: SeedReport = { keptSources: [], keptPools: [] };
-    for (const src of config.sources) s.upsertConfigSource.run({ address: src.address, helo: src.helo, now });
+    const warmups = new Map((config.shaping?.warmup ?? []).map((w) => [w.source, w]));
+    for (const src of config.sources) s.upsertConfigSource.run({ address: src.address, helo: src.helo, now, warmup: warmupText(warmups.get(src.address)) });
     for (const [name, pool] of Object.entries(config.pools)) {
       s.upsertConfigPool.run(name, now);
       writeMembers(name, pool.sources);
@@ -110,11 +116,19 @@ export function sqliteSources(db: Database.Database): SourceStore {
     return report;
   });
 
-  const add = db.transaction((sources: readonly { address: string; helo: string }[], now: number) => {
+  const add = db.transaction((sources: readonly { address: string; helo: string; warmup?: SourceWarmup | null }[], now: number) => {
     const added: string[] = [];
     const skipped: string[] = [];
-    for (const src of sources) (s.insertApiSource.run(src.address, src.helo, now).changes === 1 ? added : skipped).push(src.address);
+    for (const src of sources) (s.insertApiSource.run(src.address, src.helo, now, warmupText(src.warmup)).changes === 1 ? added : skipped).push(src.address);
     return { added, skipped };
+  });
+
+  const setWarmup = db.transaction((address: string, warmup: SourceWarmup | null): WarmupChange => {
+    const row = s.source.get(address) as SourceRow | undefined;
+    if (!row) return { ok: false, reason: 'unknown' };
+    if (row.origin === 'config') return { ok: false, reason: 'config' };
+    s.setWarmup.run(warmupText(warmup), address);
+    return { ok: true, source: toSource(s.source.get(address) as SourceRow) };
   });
 
   const remove = db.transaction((address: string) => {
@@ -174,6 +188,7 @@ export function sqliteSources(db: Database.Database): SourceStore {
       return row ? toPool(row, membersOf(name)) : null;
     },
     add: (sources, now) => add(sources, now),
+    setWarmup: (address, warmup) => setWarmup(address, warmup),
     remove: (address) => remove(address),
     addPool: (name, members, now) => addPool(name, members, now),
     updatePool: (name, members) => updatePool(name, members),

@@ -58,7 +58,7 @@ describe('web console in Chromium', () => {
       }
       return false;
     });
-    server = await buildAdminServer({ store, config, log: pino({ level: 'silent' }), registry, pools: engine.pools });
+    server = await buildAdminServer({ store, config, log: pino({ level: 'silent' }), registry, sources: engine });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

@@ -189,6 +189,47 @@ describe('sources and pools over the API', () => {
     assert.ok(!store.sources.list().some((s) => s.address === '2001:db8::2'));
   });
 
+  test('warm-up of an API source: given on add, replaced, ended; bad input 400 and nothing stored; config sources 409', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const made = await call('POST', '/sources', { address: '127.0.1.120', helo: 'warm.sender.test', warmup: { start: today, perDay: [50, 100] } });
+    assert.equal(made.statusCode, 201, made.body);
+    assert.deepEqual((made.json() as { added: { warmup: unknown }[] }).added[0]!.warmup, { start: today, perDay: [50, 100], capToday: 50 });
+    assert.deepEqual(store.sources.list().find((s) => s.address === '127.0.1.120')?.warmup, { startDay: Date.parse(`${today}T00:00:00Z`), perDay: [50, 100] });
+
+    for (const [payload, pattern] of [
+      [{ start: '2026-02-30', perDay: [10] }, /^body\/start: "2026-02-30" is not a date YYYY-MM-DD/],
+      [{ start: today, perDay: [] }, /^body\/perDay must NOT have fewer than 1 items/],
+      [{ start: today, perDay: [0] }, /^body\/perDay\/0 must be >= 1/],
+      [{ start: today }, /body must have required property 'perDay'/],
+      [{ start: today, perDay: [5], cap: 3 }, /additional properties \("cap"\)/],
+    ] as const) {
+      const res = await call('PUT', '/sources/127.0.1.120/warmup', payload);
+      assert.equal(res.statusCode, 400, JSON.stringify(payload));
+      assert.match(message(res), pattern);
+    }
+    const bad = await call('POST', '/sources', { address: '127.0.1.121', helo: 'warm.sender.test', warmup: { start: 'soon', perDay: [1] } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(message(bad), /^body\/warmup\/start: "soon" is not a date/);
+    assert.ok(!store.sources.list().some((s) => s.address === '127.0.1.121'), 'a refused add stores no source');
+    assert.equal(store.sources.list().find((s) => s.address === '127.0.1.120')?.warmup?.perDay.length, 2, 'refused changes left the schedule');
+
+    const started = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const replaced = await call('PUT', '/sources/127.0.1.120/warmup', { start: started, perDay: [20, 40, 80] });
+    assert.equal(replaced.statusCode, 200, replaced.body);
+    assert.deepEqual((replaced.json() as { warmup: unknown }).warmup, { start: started, perDay: [20, 40, 80], capToday: 40 }, 'day 2 of the schedule');
+    assert.equal((await call('PUT', '/sources/127.0.1.120/warmup', { start: today, perDay: [1] }, one)).statusCode, 403);
+    const ended = await call('DELETE', '/sources/127.0.1.120/warmup');
+    assert.equal(ended.statusCode, 200);
+    assert.equal((ended.json() as { warmup: unknown }).warmup, null);
+    assert.equal(store.sources.list().find((s) => s.address === '127.0.1.120')?.warmup, null);
+
+    const config409 = await call('PUT', '/sources/127.0.1.81/warmup', { start: today, perDay: [5] });
+    assert.equal(config409.statusCode, 409);
+    assert.match(message(config409), /comes from the config file: set its warm-up in \[\[shaping\.warmup\]\]/);
+    assert.equal((await call('DELETE', '/sources/192.0.2.99/warmup')).statusCode, 404);
+    assert.equal((await call('DELETE', '/sources/127.0.1.120')).statusCode, 204);
+  });
+
   test('API sources and pools outlive a restart; config entries are the config file’s again', async () => {
     assert.equal((await call('POST', '/pools', { name: 'kept', sources: [{ address: '127.0.1.90' }] })).statusCode, 201);
     await close();

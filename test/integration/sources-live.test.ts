@@ -23,7 +23,7 @@ describe('sources and pools changed live', () => {
     const config = loadConfig(writeConfig(tempDir(), world, { sources: ['127.0.1.101'] }));
     ({ app, store, close } = await adminWorld({ config }, (s) => {
       engine = createEngine(config, s, pino({ level: 'silent' }));
-      return { pools: engine.pools };
+      return { sources: engine };
     }));
     // Runs until stopped: the API changes below reach it while it runs.
     running = engine.scheduler.run(() => false);
@@ -70,5 +70,33 @@ describe('sources and pools changed live', () => {
     for (let i = 0; i < 300 && again().flatMap((m) => m.rcptTo).length < 3; i++) await sleep(100);
     assert.equal(again().flatMap((m) => m.rcptTo).length, 3);
     assert.deepEqual([...new Set(again().map((m) => m.remoteAddress))], ['127.0.1.101']);
+  });
+
+  test('a warm-up set over the API caps the new source in the running engine: the rest wait for the next UTC day', async () => {
+    const root = await login(app, 'root@x.test');
+    const one = await login(app, 'one@x.test');
+    const today = new Date().toISOString().slice(0, 10);
+    // Two days of the same cap, so a run across midnight sees the same cap.
+    const added = await app.inject({ method: 'POST', url: '/api/v1/sources', headers: as(root), payload: { address: '127.0.1.106', helo: 'warming.sender.test', warmup: { start: today, perDay: [2, 2] } } });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/pools', headers: as(root), payload: { name: 'warming', sources: [{ address: '127.0.1.106' }] } })).statusCode, 201);
+
+    const listId = store.lists.begin('Warming', store.userByEmail('one@x.test')!.id, 1);
+    store.lists.upsert(listId, ['w1', 'w2', 'w3', 'w4', 'w5'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
+    store.lists.finish(listId, [], 1);
+    const made = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Warming', from: 'news@sender.test', subject: 'Warm', text: 'T', lists: [listId], pool: 'warming' } });
+    const id = (made.json() as { id: number }).id;
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/start`, headers: as(one) })).statusCode, 200);
+    engine.scheduler.wake();
+
+    // Settled: 2 delivered and 3 held for tomorrow (bounded wait, however slow the machine).
+    const statuses = () => Object.fromEntries(store.campaignSummary(id).counts.map((c) => [c.status, c.count]));
+    for (let i = 0; i < 300 && !(statuses().delivered === 2 && statuses().queued === 3 && store.nextDueAt()! > Date.now() + 60_000); i++) await sleep(100);
+    assert.deepEqual(statuses(), { delivered: 2, queued: 3 });
+    const midnight = (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000;
+    assert.ok(store.nextDueAt()! >= midnight, 'held until the next UTC midnight');
+    const sent = world.received().filter((m) => m.data.toString().includes('Subject: Warm'));
+    assert.deepEqual([...new Set(sent.map((m) => m.remoteAddress))], ['127.0.1.106']);
+    assert.equal(sent.flatMap((m) => m.rcptTo).length, 2);
   });
 });

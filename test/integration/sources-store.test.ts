@@ -14,6 +14,7 @@ const two: ConfiguredSources = {
     { address: '127.0.1.22', helo: 'b.sender.test' },
   ],
   pools: { default: { sources: [{ address: '127.0.1.21', weight: 1 }, { address: '127.0.1.22', weight: 2 }] }, gone: { sources: [{ address: '127.0.1.22', weight: 1 }] } },
+  shaping: { warmup: [{ source: '127.0.1.22', startDay: 86_400_000, perDay: [5, 10] }] },
 };
 const campaign: CampaignInput = { name: 'On gone', from: 'n@sender.test', mailFrom: 'n@sender.test', subject: 's', html: null, text: 't', pool: 'gone' };
 
@@ -23,7 +24,9 @@ test('seed: the config is copied in, idempotent; what the config drops goes, unl
   assert.deepEqual(seedSourceSet(store.sources, two, 2), {
     sources: [{ address: '127.0.1.21', helo: 'a.sender.test' }, { address: '127.0.1.22', helo: 'b.sender.test' }],
     pools: { default: { sources: [{ address: '127.0.1.21', weight: 1 }, { address: '127.0.1.22', weight: 2 }] }, gone: { sources: [{ address: '127.0.1.22', weight: 1 }] } },
+    warmup: [{ source: '127.0.1.22', startDay: 86_400_000, perDay: [5, 10] }],
   });
+  assert.equal(store.sources.setWarmup('127.0.1.22', null).ok, false, "a config source's warm-up is the config's");
   assert.deepEqual(store.sources.add([{ address: '127.0.1.23', helo: 'c.sender.test' }], 3), { added: ['127.0.1.23'], skipped: [] });
   assert.equal(store.sources.addPool('mine', [{ address: '127.0.1.22', weight: 1 }, { address: '127.0.1.23', weight: 4 }], 3).ok, true);
   const id = store.beginImport(campaign, 3);
@@ -36,6 +39,7 @@ test('seed: the config is copied in, idempotent; what the config drops goes, unl
   assert.deepEqual(store.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['127.0.1.21 new.sender.test config', '127.0.1.22 b.sender.test api', '127.0.1.23 c.sender.test api']);
   assert.deepEqual(store.sources.pools().map((p) => `${p.name} ${p.origin} ${p.sources.map((m) => m.address).join(',')}`), ['default config 127.0.1.21', 'gone api 127.0.1.22', 'mine api 127.0.1.22,127.0.1.23']);
   assert.deepEqual(Object.keys(set.pools).sort(), ['default', 'gone', 'mine']);
+  assert.deepEqual(set.warmup.map((w) => w.source), ['127.0.1.22'], 'a dropped source kept as an API one keeps its schedule');
   assert.deepEqual(warnings, [
     'source 127.0.1.22 left the config but pool(s) gone, mine still name it: kept as an API source',
     `pool gone left the config but campaign(s) ${id} "On gone" (draft) use it: kept as an API pool`,

@@ -65,3 +65,20 @@ test('bad files throw IngressError naming file and line', async () => {
   }
   await assert.rejects(readAll(join(dir, 'missing.csv')), (e: unknown) => e instanceof IngressError && e.code === 'CSV_NOT_FOUND');
 });
+
+test("line numbers are csv-parse's own (info: true) across quoted newlines, empty lines, CRLF and a BOM, also when chunks split rows", async () => {
+  const { parse } = await import('csv-parse');
+  const { createReadStream } = await import('node:fs');
+  const rows = ['email,note', 'a@d.test,"one\r\ntwo"', '', 'b@d.test,plain', '"c@d.test","x\n\ny"', 'bad,z', '', '', 'e@d.test,"""q"""'];
+  const many = Array.from({ length: 3000 }, (_, i) => `u${i}@d.test,"${i % 7 === 0 ? 'a\r\nb' : 'n'}"${i % 11 === 0 ? '\r\n' : ''}`);
+  const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from([...rows, ...many].join('\r\n'))]);
+  const path = file(text);
+  const expected: number[] = [];
+  // Small reads, so rows cross chunk boundaries.
+  for await (const { info } of createReadStream(path, { highWaterMark: 64 }).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }))) expected.push((info as { lines: number }).lines);
+  const got: number[] = [];
+  for (const b of await readAll(path)) {
+    got.push(...b.lines, ...b.invalid.map((r) => r.line));
+  }
+  assert.deepEqual(got.sort((x, y) => x - y), expected.slice(1), 'every row but the header, each with the same line');
+});
