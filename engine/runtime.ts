@@ -137,7 +137,14 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     { store, recorder, preparer, egress, now, log, budget, tick },
     { batchSize: d.batchSize, window: d.window, leaseMs: d.leaseMs, pollMs: 1000, drainTimeoutMs: config.shutdown.drainTimeoutMs },
   );
-  const reloadKeys = () => renderer.setKeys(withStoredKeys(configured, store).message.dkim);
+  const reloadKeys = () => {
+    try {
+      renderer.setKeys(withStoredKeys(configured, store).message.dkim);
+    } catch (err) {
+      // A key that does not parse: signing goes on with the set in use rather than stopping renders.
+      log.error({ err }, `DKIM keys not reloaded, the previous set stays in use: ${(err as Error).message}`);
+    }
+  };
   const replaceSources = (next: SourceSet) => {
     pools.replace(next.sources, next.pools);
     warmup.replace(next.warmup);

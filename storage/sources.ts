@@ -13,7 +13,7 @@ export interface SourceWarmup {
 }
 
 export interface StoredSource {
-  /** As the config spells it, or in canonical form when added over the API. */
+  /** In canonical form (`canonicalAddress`, engine/ingress/source-range.ts), from the config or the API. */
   address: string;
   helo: string;
   origin: SourceOrigin;
@@ -39,8 +39,8 @@ export interface StoredPool {
 export interface ConfiguredSources {
   sources: readonly { address: string; helo: string }[];
   pools: Readonly<Record<string, { sources: readonly PoolMember[] }>>;
-  /** Absent: no config source has a warm-up schedule. */
-  shaping?: { warmup: readonly (SourceWarmup & { source: string })[] };
+  /** A config source's warm-up is the config's: one not named here has none. */
+  shaping: { warmup: readonly (SourceWarmup & { source: string })[] };
 }
 
 /**
@@ -50,6 +50,8 @@ export interface ConfiguredSources {
 export interface SeedReport {
   keptSources: { address: string; pools: string[] }[];
   keptPools: { name: string; campaigns: CampaignRef[] }[];
+  /** API sources the config now names without a warm-up: the schedule set over the API is gone. */
+  endedWarmups: string[];
 }
 
 export interface CampaignRef {

@@ -57,6 +57,33 @@ export function say(text, kind = 'info') {
   el.textContent = text;
 }
 
+/**
+ * One change from the console, the same for every form and button that calls the API: `action`
+ * runs the request, the status line then says `done(result)` (a text, or `{ text, kind }`), the
+ * `reset` inputs are emptied and `reload` fetches the page's data again. Any failure, of the
+ * request or of the reload, is said as an error.
+ */
+export async function change({ action, done, reset = [], reload }) {
+  try {
+    const result = await action();
+    const message = done(result);
+    if (typeof message === 'string') say(message);
+    else say(message.text, message.kind);
+    for (const input of reset) input.value = '';
+    await reload?.();
+  } catch (err) {
+    say(err.message, 'error');
+  }
+}
+
+/** The submit handler of a console form: the page stays, and `change(options)` runs. */
+export function submitted(options) {
+  return async (e) => {
+    e.preventDefault();
+    await change(options);
+  };
+}
+
 /** A table from column specs [{ label, value: row => text|node, num?: true }]. */
 export function table(caption, columns, rows, empty = 'Nothing yet.') {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);

@@ -9,12 +9,17 @@ import type { Store } from '../../storage/store.js';
 import { HttpError, requireRole } from '../auth/session.js';
 import { parseWarmup, viewWarmup, warmupSchema, warmupViewSchema, type WarmupBody } from './source-warmup.js';
 
-/** Whether this host can send from the address: any local interface, or anything in 127.0.0.0/8 (Linux). */
+/**
+ * Whether this host can send from the address: any local interface, or anything in 127.0.0.0/8 (Linux).
+ * Both sides in canonical spelling; a zone id is left out, as the interface list gives none.
+ */
 export function isBound(address: string): boolean {
   if (address.startsWith('127.')) return true;
-  const key = canonicalAddress(address);
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => canonicalAddress(i.address) === key));
+  const key = withoutZone(canonicalAddress(address));
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => withoutZone(canonicalAddress(i.address)) === key));
 }
+
+const withoutZone = (address: string) => address.split('%')[0]!;
 
 /** Where the routes put a change: the store, then (when an engine runs in this process) the engine at once. */
 export interface SourceRouteDeps {
@@ -68,7 +73,7 @@ const addedSchema = {
   type: 'object',
   properties: {
     added: { type: 'array', items: sourceSchema },
-    skipped: { type: 'array', items: { type: 'string' }, description: 'Addresses that were sources already (left as they were)' },
+    skipped: { type: 'array', items: { type: 'string' }, description: 'Addresses that were sources already (left as they were: EHLO name and warm-up)' },
     warnings: { type: 'array', items: { type: 'string' }, description: 'One per added address not bound on this host' },
   },
 } as const;

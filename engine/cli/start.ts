@@ -30,12 +30,12 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     lockEngine(store, log);
     const metrics = engineMetrics();
-    // Checked here, not with the config: the pool may be one added over the API (in the store).
-    const pool = config.submission.pool;
-    if (!(pool in config.pools) && store.sources.pool(pool)?.origin !== 'api') {
-      throw new CliError(EXIT.config, `submission.pool: "${pool}" is neither a [pools] name nor a pool added over the API (GET /api/v1/pools)`);
-    }
     const engine = createEngine(config, store, log, { onRecord: (rec, _r, ctx) => metrics.observe(rec, ctx) });
+    // Checked here, not with the config: the pool may be one added over the API.
+    if (!engine.pools.has(config.submission.pool)) {
+      await engine.close();
+      throw new CliError(EXIT.config, `submission.pool: "${config.submission.pool}" is neither a [pools] name nor a pool added over the API (have: ${engine.pools.names().join(', ')})`);
+    }
     // SMTP submission and the inject API share one group commit and one budget per user; a stored
     // message wakes the claim loop.
     const intake = new Intake(store, config.submission.rate, (stored) => engine.submitted(stored));

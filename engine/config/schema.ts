@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration, FQDN, integer, quote, section, timer } from './fields.js';
 import { CATEGORIES } from '../outcome/classify.js';
+import { canonicalAddress } from '../ingress/source-range.js';
 import type { ShapingConfig } from '../shaping/policy.js';
 import { checkMessage, messageSchemas, type MessageConfig } from './message.js';
 import { checkBounceListener, checkSubmission, submissionSchema, toBounceListener, toSubmission, type BounceListenerConfig, type SubmissionConfig } from './inbound.js';
@@ -160,28 +161,15 @@ export const rawSchema = shapeSchema.superRefine(checkCrossFields);
 
 export type RawConfig = z.infer<typeof shapeSchema>;
 
-/**
- * Addresses compared the way the kernel sees them: `::1` and `0:0:0:0:0:0:0:1` are one source.
- * The WHATWG URL parser canonicalizes IPv6; zone ids (`fe80::1%eth0`) it refuses are compared as text.
- */
-export function addressKey(address: string): string {
-  if (isIP(address) !== 6) return address;
-  try {
-    return new URL(`http://[${address}]/`).hostname;
-  } catch {
-    return address.toLowerCase();
-  }
-}
-
 function checkCrossFields(c: RawConfig, ctx: z.RefinementCtx): void {
   const known = new Set<string>();
   c.sources.forEach((s, i) => {
-    const key = addressKey(s.address);
+    const key = canonicalAddress(s.address);
     if (known.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources', i, 'address'], message: `${quote(s.address)} is already an earlier [[sources]] address` });
     known.add(key);
   });
   for (const [name, pool] of Object.entries(c.pools)) checkPool(name, pool.sources.map((entry) => entry.address), known, ctx);
-  checkShaping(c.shaping, known, CATEGORIES, addressKey, ctx);
+  checkShaping(c.shaping, known, CATEGORIES, ctx);
   checkMessage(c, ctx);
   checkBounceListener(c, ctx);
   checkSubmission(c, ctx);
@@ -198,7 +186,7 @@ function checkPool(name: string, addresses: string[], known: Set<string>, ctx: z
   const seen = new Set<string>();
   addresses.forEach((address, i) => {
     const path = ['pools', name, 'sources', i];
-    const key = addressKey(address);
+    const key = canonicalAddress(address);
     if (known.size === 0) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(address)}: no [[sources]] are configured, so a pool has nothing to name; add [[sources]] or remove [pools.${name}]` });
     } else if (!known.has(key)) {
@@ -232,7 +220,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
       batchSize: d.batch_size,
       window: d.window,
     },
-    sources: raw.sources.map((s) => ({ address: s.address, helo: s.helo })),
+    sources: raw.sources.map((s) => ({ address: canonicalAddress(s.address), helo: s.helo })),
     pools: toPools(raw),
     retry: { scheduleMs: raw.retry.schedule, maxAgeMs: raw.retry.max_age, jitter: raw.retry.jitter },
     shaping: toShaping(raw.shaping, d),
@@ -248,18 +236,16 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
 }
 
 /**
- * Pool entries are rewritten to their [[sources]] spelling, so consumers can match addresses as
- * plain strings. Without a configured default pool, "default" holds every source at weight 1 (and
- * is empty when there are no sources: send from the host's own address).
+ * Sources, pool entries and warm-up sources are all in canonical spelling (`canonicalAddress`), so
+ * consumers can match addresses as plain strings. Without a configured default pool, "default" holds
+ * every source at weight 1 (and is empty when there are no sources: send from the host's own address).
  */
 function toPools(raw: RawConfig): Config['pools'] {
-  const spelling = new Map(raw.sources.map((s) => [addressKey(s.address), s.address]));
   const pools: Config['pools'] = {};
   for (const [name, pool] of Object.entries(raw.pools)) {
-    pools[name] = {
-      sources: pool.sources.map((entry) => ({ address: spelling.get(addressKey(entry.address)) ?? entry.address, weight: entry.weight })),
-    };
+    pools[name] = { sources: pool.sources.map((entry) => ({ address: canonicalAddress(entry.address), weight: entry.weight })) };
   }
-  pools[DEFAULT_POOL] ??= { sources: raw.sources.map((s) => ({ address: s.address, weight: 1 })) };
+  pools[DEFAULT_POOL] ??= { sources: raw.sources.map((s) => ({ address: canonicalAddress(s.address), weight: 1 })) };
   return pools;
 }
+

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PathLimits, ShapingConfig, ShapingRule } from '../shaping/policy.js';
+import { canonicalAddress } from '../ingress/source-range.js';
 import { parseDay } from '../shaping/warmup.js';
 import { integer, quote, rate, section, timer } from './fields.js';
 
@@ -97,15 +98,15 @@ export function toShaping(raw: RawShaping, d: DeliveryDefaults): ShapingConfig {
       maxConnections: raw.backoff.max_connections,
       maxMessageRate: raw.backoff.max_message_rate,
     },
-    warmup: raw.warmup.map((w) => ({ source: w.source, startDay: parseDay(w.start)!, perDay: w.per_day })),
+    warmup: raw.warmup.map((w) => ({ source: canonicalAddress(w.source), startDay: parseDay(w.start)!, perDay: w.per_day })),
   };
 }
 
 /** Cross-field checks: warm-up sources must be configured sources, once each; categories must exist. */
-export function checkShaping(raw: RawShaping, sources: Set<string>, categories: readonly string[], keyOf: (a: string) => string, ctx: z.RefinementCtx): void {
+export function checkShaping(raw: RawShaping, sources: Set<string>, categories: readonly string[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   raw.warmup.forEach((w, i) => {
-    const key = keyOf(w.source);
+    const key = canonicalAddress(w.source);
     const path = ['shaping', 'warmup', i, 'source'];
     if (!sources.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(w.source)} is not a [[sources]] address` });
     else if (seen.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${quote(w.source)} already has a warm-up schedule` });

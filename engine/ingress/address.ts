@@ -13,7 +13,7 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
  * names, no obsolete forms) and normalizes it: the domain goes to lower-case punycode (IDN) and the
  * whole address is lower-cased, which is how list tools de-duplicate and suppress.
  */
-export function checkAddress(raw: string): AddressVerdict {
+export function checkAddress(raw: string, checkDomain: DomainCheck = toAsciiDomain): AddressVerdict {
   const value = raw.trim();
   if (value === '') return { ok: false, reason: 'empty address' };
   const at = value.lastIndexOf('@');
@@ -22,7 +22,7 @@ export function checkAddress(raw: string): AddressVerdict {
   const domainPart = value.slice(at + 1);
   const localProblem = checkLocalPart(local);
   if (localProblem) return { ok: false, reason: localProblem };
-  const domain = toAsciiDomain(domainPart);
+  const domain = checkDomain(domainPart);
   if (typeof domain !== 'string') return domain;
   const email = `${local}@${domain}`.toLowerCase();
   // RFC 5321 §4.5.3.1.3: a path is at most 256 octets including the angle brackets.
@@ -38,6 +38,33 @@ function checkLocalPart(local: string): string | null {
   if (/\.\./.test(local) || local.startsWith('.') || local.endsWith('.')) return 'misplaced dot in local part';
   if (/[^\x00-\x7f]/.test(local)) return 'non-ASCII local part (needs SMTPUTF8, not supported)';
   return 'invalid character in local part';
+}
+
+/** RFC 1035: at most 253 octets written out (255 on the wire). */
+const MAX_DOMAIN = 255;
+
+/** The domain in lower-case punycode, or why it is refused. */
+export type DomainCheck = (part: string) => string | { ok: false; reason: string };
+
+/**
+ * toAsciiDomain remembering its answers, for one list: its addresses share few domains, and the
+ * IDN conversion is a third of the work per address. Bounded: a list of all-different domains
+ * costs a cleared map now and then, never memory.
+ */
+export function rememberingDomainCheck(max = 10_000): DomainCheck {
+  const seen = new Map<string, ReturnType<DomainCheck>>();
+  return (part) => {
+    // Longer than any domain: refused anyway, and not worth holding (a crafted list could be all such).
+    if (part.length > MAX_DOMAIN) return toAsciiDomain(part);
+    let answer = seen.get(part);
+    if (answer === undefined) {
+      if (seen.size >= max) seen.clear();
+      answer = toAsciiDomain(part);
+      seen.set(part, answer);
+    }
+    // Each caller gets its own refusal object, as from the plain check.
+    return typeof answer === 'string' ? answer : { ...answer };
+  };
 }
 
 function toAsciiDomain(part: string): string | { ok: false; reason: string } {

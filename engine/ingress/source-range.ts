@@ -1,14 +1,27 @@
 import { isIP } from 'node:net';
 import { Address4, Address6 } from 'ip-address';
-import { addressKey } from '../config/schema.js';
 
 /** The most addresses one CIDR may add: a /22 of IPv4, a /118 of IPv6. A typo such as /8 is refused, not 16 million rows. */
 export const MAX_RANGE_ADDRESSES = 1024;
 
-/** The spelling API-added sources are stored in: IPv4 as is, IPv6 compressed and lower-case (`::1`). */
+/** IPv4-mapped IPv6 (`::ffff:0:0/96`): RFC 5952 writes its last 32 bits as IPv4. */
+const MAPPED = new Address6('::ffff:0:0/96');
+
+/**
+ * The one spelling of a source address, used wherever sources are stored, matched or compared
+ * (config, API, pools, warm-up, the host's own interfaces): IPv4 as is, IPv6 in the compressed
+ * RFC 5952 form people write (`0:0::1` → `::1`, lower case, the longest run of zeros as `::`,
+ * `::ffff:192.0.2.1` for a mapped address). A zone id (`fe80::1%eth0`) is kept as written: it names
+ * an interface, case and all, and the socket needs it. The result is a valid address for a socket's
+ * localAddress. Anything not an IPv6 address comes back unchanged (callers validate first). Pure.
+ */
 export function canonicalAddress(address: string): string {
-  const key = addressKey(address);
-  return key.startsWith('[') ? key.slice(1, -1) : key;
+  if (isIP(address) !== 6) return address;
+  const at = address.indexOf('%');
+  const ip = new Address6(at === -1 ? address : address.slice(0, at));
+  const zone = at === -1 ? '' : address.slice(at);
+  const compressed = ip.isInSubnet(MAPPED) ? `::ffff:${ip.to4().correctForm()}` : ip.correctForm();
+  return compressed + zone;
 }
 
 export type Parsed = { ok: true; addresses: string[] } | { ok: false; reason: string };

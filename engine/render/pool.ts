@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { KeySpec } from '../dkim/keys.js';
+import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
 import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
@@ -103,8 +103,13 @@ export class PiscinaRenderer implements Renderer {
   /** Workers drop campaigns least recently used; there is no message to every worker to send. */
   forget(): void {}
 
-  /** Each worker takes the new set with the first task it gets that finds it holding an older one. */
+  /**
+   * Each worker takes the new set with the first task it gets that finds it holding another one;
+   * tasks already handed out finish with the set they started with. The keys are parsed here first,
+   * so a bad one throws to the caller and the workers keep the set they have.
+   */
   setKeys(specs: KeySpec[]): void {
+    signerFromKeys(specs);
     this.keys = { revision: this.keys.revision + 1, specs };
   }
 

@@ -50,7 +50,8 @@ export interface RenderReply {
   unknownKeys?: true;
 }
 
-// The state of this worker thread, built once when piscina loads the module in it.
+// The state of this worker thread, built once when piscina loads the module in it: a piscina task
+// function has only module scope to keep anything between tasks (compiled campaigns, parsed keys).
 const setup = workerData as WorkerSetup;
 // The key arrives as a Uint8Array (a Buffer does not survive the clone as a Buffer).
 const tracking = setup.tracking ? trackingDecorator({ ...setup.tracking, key: Buffer.from(setup.tracking.key) }) : null;

@@ -50,7 +50,8 @@ export class WarmupLedger {
    * Never below zero: a reservation made on an earlier UTC day is not taken from today's count.
    */
   unreserve(sourceIp: string, site: string, n: number): void {
-    if (!this.schedules.has(sourceIp) || n <= 0) return;
+    // Not by schedule: one ended since the reservation still gets its count back.
+    if (n <= 0) return;
     this.roll(this.now());
     const k = `${sourceIp}|${site}`;
     const back = Math.min(n, this.counts.get(k) ?? 0);

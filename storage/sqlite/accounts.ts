@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Role, User } from '../store.js';
+import type { AccountStore, Role, User } from '../accounts.js';
 
 /** Console and API accounts: users (password and API key stored hashed) and login sessions. */
 
@@ -50,4 +50,18 @@ export function setApiKey(db: Database.Database, userId: number, keyHash: string
 export function userByApiKey(db: Database.Database, keyHash: string): User | null {
   const r = db.prepare(`SELECT * FROM users WHERE api_key_hash = ?`).get(keyHash) as UserRow | undefined;
   return r ? toUser(r) : null;
+}
+
+/** The store's accounts in SQLite. */
+export function sqliteAccounts(db: Database.Database): AccountStore {
+  return {
+    addUser: (email, role, passwordHash, now) => addUser(db, email, role, passwordHash, now),
+    userByEmail: (email) => userByEmail(db, email),
+    countUsers: () => countUsers(db),
+    createSession: (tokenHash, userId, expiresAt) => createSession(db, tokenHash, userId, expiresAt),
+    sessionUser: (tokenHash, now) => sessionUser(db, tokenHash, now),
+    deleteSession: (tokenHash, now) => deleteSession(db, tokenHash, now),
+    setApiKey: (userId, keyHash) => setApiKey(db, userId, keyHash),
+    userByApiKey: (keyHash) => userByApiKey(db, keyHash),
+  };
 }

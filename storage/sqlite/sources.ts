@@ -87,9 +87,13 @@ export function sqliteSources(db: Database.Database): SourceStore {
   };
 
   const seed = db.transaction((config: ConfiguredSources, now: number): SeedReport => {
-    const report: SeedReport = { keptSources: [], keptPools: [] };
-    const warmups = new Map((config.shaping?.warmup ?? []).map((w) => [w.source, w]));
-    for (const src of config.sources) s.upsertConfigSource.run({ address: src.address, helo: src.helo, now, warmup: warmupText(warmups.get(src.address)) });
+    const report: SeedReport = { keptSources: [], keptPools: [], endedWarmups: [] };
+    const warmups = new Map(config.shaping.warmup.map((w) => [w.source, w]));
+    for (const src of config.sources) {
+      const before = s.source.get(src.address) as SourceRow | undefined;
+      if (before?.origin === 'api' && before.warmup !== null && !warmups.has(src.address)) report.endedWarmups.push(src.address);
+      s.upsertConfigSource.run({ address: src.address, helo: src.helo, now, warmup: warmupText(warmups.get(src.address)) });
+    }
     for (const [name, pool] of Object.entries(config.pools)) {
       s.upsertConfigPool.run(name, now);
       writeMembers(name, pool.sources);

@@ -15,7 +15,11 @@ import type {
   RetryResult,
   SourceTally,
 } from '../store.js';
+import type { CampaignStore } from '../campaigns.js';
+import type { StatsStore } from '../stats.js';
 import { StoreError } from '../errors.js';
+import { requireCampaign } from './campaign-rows.js';
+import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
 /**
  * Stats from counters (the stats migration in schema.ts): recipient states are counted by triggers, attempt outcomes
@@ -244,4 +248,46 @@ export class SqliteStats {
     }[];
     return rows.map((r) => ({ kind: r.status, recipientId: r.id, email: r.email, category: r.category, code: r.code, text: r.text ?? '', line: null, at: r.at }));
   }
+}
+
+/**
+ * The store's stats and engagement in SQLite: reads from the counters above; a tracking hit is its
+ * event row, the recipient's counts and the campaign's counters in one transaction (an unsubscribe
+ * also suppresses the address and ends its live recipients elsewhere).
+ */
+export function sqliteStatsStore(db: Database.Database, stats: SqliteStats, campaigns: Pick<CampaignStore, 'getCampaign' | 'addSuppression'>): StatsStore {
+  return {
+    recordEngagement(e) {
+      return db.transaction(() => {
+        const outcome = recordEngagement(db, e);
+        if (outcome.recorded) stats.bumpEngagement(e.campaignId, e.kind, outcome.first);
+        if (outcome.recorded && e.kind === 'unsubscribe') {
+          campaigns.addSuppression(outcome.email, 'unsubscribe', e.at);
+          suppressLiveRecipients(db, outcome.email, e.at);
+        }
+        return outcome;
+      })();
+    },
+    recipientEngagement: (recipientId) => recipientEngagement(db, recipientId),
+    engagementSummary(campaignId) {
+      // From the counters bumped by recordEngagement: no rows are counted per request.
+      const c = stats.counters(campaignId);
+      return { campaignId, opens: c.opens, uniqueOpens: c.uniqueOpens, clicks: c.clicks, uniqueClicks: c.uniqueClicks, unsubscribes: c.unsubscribes };
+    },
+    campaignCounters(campaignId) {
+      requireCampaign(campaigns, campaignId);
+      return stats.counters(campaignId);
+    },
+    recipientCountsByStatus: () => stats.byStatus(),
+    deliverySeries: (campaignId, fromMinute) => stats.series(campaignId, fromMinute),
+    domainTallies: (campaignId, limit) => stats.domains(campaignId, limit),
+    sourceTallies: (campaignId) => stats.sources(campaignId),
+    bumpEngagementCounters: (campaignId, kind, unique) => stats.bumpEngagement(campaignId, kind, unique),
+    failedRecipients: (campaignId, q) => stats.failed(campaignId, q),
+    iterateFailedRecipients: (campaignId, kinds) => stats.iterate(campaignId, kinds),
+    retryBounced(campaignId, category, now) {
+      requireCampaign(campaigns, campaignId);
+      return stats.retryBounced(campaignId, category, now);
+    },
+  };
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { MessageRecipient, MessageStore, StoredMessage, Submission } from '../messages.js';
 import type { Campaign, CampaignInput, ImportResult } from '../store.js';
 import { optionsJson } from './campaign-lists.js';
-import type { CampaignRow } from './store.js';
+import { toCampaign, type CampaignRow } from './campaign-rows.js';
 
 /** The campaign steps a message goes through, as the SQLite store does them for any campaign. */
 export interface CampaignWriter {
@@ -37,7 +37,7 @@ function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
  * The SQLite side of `Store.messages`: a message is a campaign made by the usual steps (so counters,
  * suppression and scoping are the campaign path's) plus its bytes in `submitted_messages`.
  */
-export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter, toCampaign: (row: CampaignRow) => Campaign): MessageStore {
+export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter): MessageStore {
   const s = {
     insertRaw: db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`),
     raw: db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`),

@@ -18,7 +18,7 @@ import { startWorld, type World } from '../world/world.js';
 /**
  * The console in Chromium against the real server, the real engine and the test world: log in,
  * create a campaign from a 50-row CSV (2 invalid rows), start it, pause and resume it, watch 48
- * delivered, export the failures; add a sender domain, a source range and a pool. Every wait is bounded;
+ * delivered, export the failures; add a sender domain, a source range and a pool; suppress an address and remove it. Every wait is bounded;
  * everything is closed in `after`.
  */
 const WAIT = 60_000;
@@ -204,6 +204,19 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Delete pool bulk' }).click();
     await page.getByText('Pool bulk deleted.').waitFor();
     assert.equal(store.sources.pool('bulk'), null);
+
+    // Suppression: add an address (the field empties), then remove it.
+    await page.getByRole('link', { name: 'Suppression' }).click();
+    await page.getByRole('heading', { name: 'Suppression' }).waitFor();
+    await page.getByLabel('Address').fill('gone@ok.test');
+    await page.getByRole('button', { name: 'Suppress' }).click();
+    await page.getByText('gone@ok.test suppressed.').waitFor();
+    assert.equal(await page.getByLabel('Address').inputValue(), '');
+    assert.deepEqual(store.suppressions.page(null, 10).map((e) => `${e.email} ${e.reason}`), ['gone@ok.test manual']);
+    await page.getByRole('button', { name: 'Remove gone@ok.test from suppression' }).click();
+    await page.getByText('gone@ok.test removed.').waitFor();
+    await page.getByText('No suppressed addresses.').waitFor();
+    assert.deepEqual(store.suppressions.page(null, 10), []);
   });
 });
 

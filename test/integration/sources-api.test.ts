@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -248,4 +250,33 @@ describe('sources and pools over the API', () => {
     assert.ok(sources.some((s) => s.address === '127.0.1.90' && s.origin === 'api'));
     assert.equal(sources.filter((s) => s.origin === 'config').length, 2);
   });
+});
+
+test('an IPv6 source: config `0:0::1` and API `::1` are one row; the add is skipped as already there; a pool naming either spelling gets it', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'mxpress.toml');
+  writeFileSync(file, '[[sources]]\naddress = "127.0.1.83"\nhelo = "mta1.sender.test"\n[[sources]]\naddress = "0:0::1"\nhelo = "mta2.sender.test"\n');
+  const { app, store, close } = await adminWorld({ config: loadConfig(file, { MXPRESS_STORAGE_PATH: join(dir, 'q.db') }) });
+  try {
+    const root = await login(app, 'root@x.test');
+    const call = (method: 'GET' | 'POST', url: string, payload?: object) => app.inject({ method, url: `/api/v1${url}`, headers: as(root), ...(payload ? { payload } : {}) });
+    const listed = ((await call('GET', '/sources')).json() as { items: { address: string; origin: string; bound: boolean }[] }).items;
+    assert.deepEqual(listed.map((s) => [s.address, s.origin, s.bound]), [['127.0.1.83', 'config', true], ['::1', 'config', true]]);
+
+    const one = await call('POST', '/sources', { address: '::1', helo: 'api.sender.test' });
+    assert.equal(one.statusCode, 409, one.body);
+    assert.equal((one.json() as { message: string }).message, 'already sources: ::1');
+    const range = await call('POST', '/sources', { cidr: '::/126', helo: 'api.sender.test' });
+    assert.equal(range.statusCode, 201, range.body);
+    const r = range.json() as Added;
+    assert.deepEqual([r.added.map((s) => s.address), r.skipped], [['::', '::2', '::3'], ['::1']]);
+    assert.deepEqual(store.sources.list().filter((s) => s.address === '::1').map((s) => `${s.helo} ${s.origin}`), ['mta2.sender.test config'], 'one row, the config one, unchanged');
+
+    assert.deepEqual(store.sources.pool('default')?.sources, [{ address: '127.0.1.83', weight: 1 }, { address: '::1', weight: 1 }]);
+    const pool = await call('POST', '/pools', { name: 'v6', sources: [{ address: '0:0:0:0:0:0:0:1', weight: 2 }, { address: '0::3' }] });
+    assert.equal(pool.statusCode, 201, pool.body);
+    assert.deepEqual((pool.json() as { sources: unknown }).sources, [{ address: '::1', weight: 2 }, { address: '::3', weight: 1 }]);
+  } finally {
+    await close();
+  }
 });

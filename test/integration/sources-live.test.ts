@@ -98,5 +98,18 @@ describe('sources and pools changed live', () => {
     const sent = world.received().filter((m) => m.data.toString().includes('Subject: Warm'));
     assert.deepEqual([...new Set(sent.map((m) => m.remoteAddress))], ['127.0.1.106']);
     assert.equal(sent.flatMap((m) => m.rcptTo).length, 2);
+
+    // Ended over the API: the engine stops capping the source, so a new campaign goes out whole today.
+    assert.equal((await app.inject({ method: 'DELETE', url: '/api/v1/sources/127.0.1.106/warmup', headers: as(root) })).statusCode, 200);
+    const list2 = store.lists.begin('Warm now', store.userByEmail('one@x.test')!.id, 1);
+    store.lists.upsert(list2, ['v1', 'v2', 'v3'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
+    store.lists.finish(list2, [], 1);
+    const again = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Warm now', from: 'news@sender.test', subject: 'Warm now', text: 'T', lists: [list2], pool: 'warming' } });
+    const id2 = (again.json() as { id: number }).id;
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id2}/start`, headers: as(one) })).statusCode, 200);
+    engine.scheduler.wake();
+    const statuses2 = () => Object.fromEntries(store.campaignSummary(id2).counts.map((c) => [c.status, c.count]));
+    for (let i = 0; i < 300 && statuses2().delivered !== 3; i++) await sleep(100);
+    assert.deepEqual(statuses2(), { delivered: 3 });
   });
 });

@@ -35,7 +35,7 @@ test('seed: the config is copied in, idempotent; what the config drops goes, unl
   // The config now has only .21 (with a new EHLO name) and only the default pool.
   const warnings: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
-  const set = seedSourceSet(store.sources, { sources: [{ address: '127.0.1.21', helo: 'new.sender.test' }], pools: { default: { sources: [{ address: '127.0.1.21', weight: 1 }] } } }, 4, log);
+  const set = seedSourceSet(store.sources, { sources: [{ address: '127.0.1.21', helo: 'new.sender.test' }], pools: { default: { sources: [{ address: '127.0.1.21', weight: 1 }] } }, shaping: { warmup: [] } }, 4, log);
   assert.deepEqual(store.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['127.0.1.21 new.sender.test config', '127.0.1.22 b.sender.test api', '127.0.1.23 c.sender.test api']);
   assert.deepEqual(store.sources.pools().map((p) => `${p.name} ${p.origin} ${p.sources.map((m) => m.address).join(',')}`), ['default config 127.0.1.21', 'gone api 127.0.1.22', 'mine api 127.0.1.22,127.0.1.23']);
   assert.deepEqual(Object.keys(set.pools).sort(), ['default', 'gone', 'mine']);
@@ -48,7 +48,7 @@ test('seed: the config is copied in, idempotent; what the config drops goes, unl
   // Once nothing uses them, a later start with the same config removes nothing more (they are API entries now).
   store.transitionCampaign(id, ['draft'], 'cancelled', 5);
   assert.equal(store.sources.removePool('gone').ok, true);
-  seedSourceSet(store.sources, { sources: [], pools: { default: { sources: [] } } }, 6);
+  seedSourceSet(store.sources, { sources: [], pools: { default: { sources: [] } }, shaping: { warmup: [] } }, 6);
   assert.deepEqual(store.sources.list().map((s) => `${s.address} ${s.origin}`), ['127.0.1.22 api', '127.0.1.23 api'], 'the dropped config source .21 went; API ones stay');
   assert.deepEqual(store.sources.pool('default')?.sources, []);
   store.close();
@@ -80,4 +80,45 @@ test('refused changes write nothing: a pool with an unknown or repeated member, 
   assert.throws(() => store.sources.add([{ address: '127.0.1.40', helo: 'z.sender.test' }, { address: '127.0.1.41', helo: null as unknown as string }], 5), /NOT NULL/);
   assert.equal(store.sources.list().length, before);
   store.close();
+});
+
+test('an API source with a warm-up that the config takes over without one: the schedule ends, and the log says so', () => {
+  const store = openSqliteStore(join(tempDir(), 'q.db'));
+  seedSourceSet(store.sources, two, 1);
+  store.sources.add([{ address: '127.0.1.33', helo: 'w.sender.test', warmup: { startDay: 0, perDay: [3] } }], 2);
+  assert.deepEqual(store.sources.setWarmup('127.0.1.33', { startDay: 0, perDay: [4, 8] }).ok, true);
+  const warnings: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
+  const set = seedSourceSet(store.sources, { ...two, sources: [...two.sources, { address: '127.0.1.33', helo: 'w.sender.test' }] }, 3, log);
+  assert.deepEqual(set.warmup.map((w) => w.source), ['127.0.1.22'], 'the config names only .22');
+  assert.equal(store.sources.list().find((s) => s.address === '127.0.1.33')?.origin, 'config');
+  assert.deepEqual(warnings, ['source 127.0.1.33 is in the config now, without a [[shaping.warmup]]: the warm-up set over the API has ended (add one to the config to keep capping it)']);
+  store.close();
+});
+
+test('IPv6 spellings: a config `0:0::1` and an API `::1` are one source, in either order; pool members match', () => {
+  const config: ConfiguredSources = {
+    sources: [{ address: '0:0::1', helo: 'v6.sender.test' }],
+    pools: { default: { sources: [{ address: '0:0:0:0:0:0:0:1', weight: 2 }] } },
+    shaping: { warmup: [{ source: '0::1', startDay: 86_400_000, perDay: [5] }] },
+  };
+  // The config first, then the API adds `::1`: skipped, already there.
+  const first = openSqliteStore(join(tempDir(), 'q.db'));
+  assert.deepEqual(seedSourceSet(first.sources, config, 1), {
+    sources: [{ address: '::1', helo: 'v6.sender.test' }],
+    pools: { default: { sources: [{ address: '::1', weight: 2 }] } },
+    warmup: [{ source: '::1', startDay: 86_400_000, perDay: [5] }],
+  });
+  assert.deepEqual(first.sources.add([{ address: '::1', helo: 'api.sender.test' }], 2), { added: [], skipped: ['::1'] });
+  assert.deepEqual(first.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['::1 v6.sender.test config']);
+  assert.equal(first.sources.addPool('mine', [{ address: '::1', weight: 1 }], 2).ok, true, 'an API pool names the source by its stored spelling');
+  first.close();
+
+  // The API first, then a start with the config: the one row becomes the config's.
+  const second = openSqliteStore(join(tempDir(), 'q.db'));
+  assert.deepEqual(second.sources.add([{ address: '::1', helo: 'api.sender.test' }], 1), { added: ['::1'], skipped: [] });
+  seedSourceSet(second.sources, config, 2);
+  assert.deepEqual(second.sources.list().map((s) => `${s.address} ${s.helo} ${s.origin}`), ['::1 v6.sender.test config']);
+  assert.deepEqual(second.sources.pool('default')?.sources, [{ address: '::1', weight: 2 }]);
+  second.close();
 });

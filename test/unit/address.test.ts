@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkAddress } from '../../engine/ingress/address.js';
+import { checkAddress, rememberingDomainCheck } from '../../engine/ingress/address.js';
 
 test('accepts RFC 5321 mailboxes and normalizes them', () => {
   const cases: [string, string, string][] = [
@@ -40,4 +40,16 @@ test('refuses malformed addresses with a reason', () => {
     assert.equal(v.ok, false, raw);
     if (!v.ok) assert.match(v.reason, reason, raw);
   }
+});
+
+test('the remembering domain check answers as the plain one, twice over and past its bound', () => {
+  const raws = ['Alice@Example.TEST', 'user@bücher.test', 'user@d4.test.', 'user@localhost', 'user@[127.0.0.1]', 'user@-bad.test', 'user@d.123', 'x@Example.TEST', 'y@example.test'];
+  const small = rememberingDomainCheck(3);
+  for (const round of [1, 2]) {
+    for (const raw of raws) assert.deepEqual(checkAddress(raw, small), checkAddress(raw), `${raw} (round ${round})`);
+  }
+  const long = `u@${'a'.repeat(300)}.test`;
+  assert.deepEqual(checkAddress(long, small), checkAddress(long));
+  const once = small('-bad.test');
+  assert.notEqual(small('-bad.test'), once, 'a refusal is a new object each time');
 });

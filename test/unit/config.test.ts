@@ -91,10 +91,15 @@ jitter = 0
   assert.deepEqual(c.pools, { default: { sources: [{ address: '127.0.1.1', weight: 1 }, { address: '127.0.1.2', weight: 1 }] } }, 'implicit default pool');
 });
 
-test('pool entries take the [[sources]] spelling of an IPv6 address', () => {
-  const c = load('[[sources]]\naddress = "2001:db8::25"\nhelo = "mta6.sender.test"\n[pools.v6]\nsources = ["2001:DB8:0:0:0:0:0:25"]\n');
+test('an IPv6 source, its pool entries and its warm-up take one spelling, the compressed one, however written', () => {
+  const c = load(
+    '[[sources]]\naddress = "2001:DB8:0::25"\nhelo = "mta6.sender.test"\n[pools.v6]\nsources = ["2001:db8:0:0:0:0:0:25"]\n' +
+      '[[shaping.warmup]]\nsource = "2001:db8::0:25"\nstart = "2026-11-01"\nper_day = [10]\n',
+  );
+  assert.deepEqual(c.sources, [{ address: '2001:db8::25', helo: 'mta6.sender.test' }]);
   assert.deepEqual(c.pools.v6, { sources: [{ address: '2001:db8::25', weight: 1 }] });
   assert.deepEqual(c.pools.default, { sources: [{ address: '2001:db8::25', weight: 1 }] });
+  assert.deepEqual(c.shaping.warmup.map((w) => w.source), ['2001:db8::25']);
 });
 
 test('unknown keys are named, at top level and nested', () => {

@@ -167,3 +167,27 @@ test('messages asked for together are rendered in batches; one that kills its wo
     await pool.close();
   }
 });
+
+test('new keys sign from the next render on, in every worker, also in one that replaced a dead worker; a bad key is refused and the old set stays', async () => {
+  const unsigned: WorkerSetup = { ...SETUP, dkim: [] };
+  const selectors = (m: Buffer) => [...m.toString().matchAll(/^DKIM-Signature:[^]*?\bs=([a-z0-9]+);/gm)].map((x) => x[1]).sort();
+  const fresh = generateDkimKey('ed25519-sha256');
+  const later = [{ domain: 'sender.test', selector: 'n1', algorithm: 'ed25519-sha256' as DkimAlgorithm, privateKeyPem: fresh.privateKeyPem }];
+  const pool = new PiscinaRenderer({ threads: 1, setup: unsigned, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  const inProcess = new InProcessRenderer({ signer: signerFromKeys([]), decorator: null, xMailer: 'x', feedbackId: '' });
+  try {
+    for (const r of [pool, inProcess] as Renderer[]) {
+      const plain = { ...SOURCE, campaign: { ...SOURCE.campaign, tracking: false } };
+      assert.deepEqual(selectors((await r.render(plain, { id: 1, email: 'a@d.test', attrs: {} })).message), []);
+      r.setKeys(later);
+      assert.deepEqual(selectors((await r.render(plain, { id: 2, email: 'b@d.test', attrs: {} })).message), ['n1']);
+      assert.throws(() => r.setKeys([{ ...later[0]!, privateKeyPem: 'not a key' }]), /not a PEM private key/);
+      assert.deepEqual(selectors((await r.render(plain, { id: 3, email: 'c@d.test', attrs: {} })).message), ['n1'], 'the refused set changed nothing');
+    }
+    // piscina starts a new worker, from workerData (no keys): it is given the current set.
+    await assert.rejects(pool.render(SOURCE, { id: 4, email: 'crash@d.test', attrs: {} }));
+    assert.deepEqual(selectors((await pool.render(SOURCE, { id: 5, email: 'e@d.test', attrs: {} })).message), ['n1']);
+  } finally {
+    await pool.close();
+  }
+});

@@ -58,6 +58,11 @@ per_day = [100, 1000]
   assert.deepEqual(c.warmup, [{ source: '127.0.1.1', startDay: Date.UTC(2026, 10, 20), perDay: [100, 1000] }]);
 });
 
+test('a warm-up naming an IPv6 source in another spelling names the same source', () => {
+  const c = load('[[sources]]\naddress = "2001:DB8::1"\nhelo = "v6.sender.test"\n[[shaping.warmup]]\nsource = "2001:db8:0:0::1"\nstart = "2026-11-20"\nper_day = [5]\n');
+  assert.deepEqual([c.sources.map((s) => s.address), c.shaping.warmup.map((w) => w.source)], [['2001:db8::1'], ['2001:db8::1']]);
+});
+
 test('bad shaping keys fail naming the key and line', () => {
   const cases: [string, string, number, RegExp][] = [
     ['[shaping.default]\nmax_message_rate = "100"\n', 'shaping.default.max_message_rate', 2, /not a rate/],

@@ -35,6 +35,34 @@ test('bad ranges are refused with the reason', () => {
   }
 });
 
+test('canonicalAddress: one spelling per address, the compressed RFC 5952 form; IPv4 and non-addresses as they are', () => {
+  const cases: [string, string][] = [
+    ['::1', '::1'],
+    ['0:0::1', '::1'],
+    ['0:0:0:0:0:0:0:1', '::1'],
+    ['::', '::'],
+    ['0:0:0:0:0:0:0:0', '::'],
+    ['2001:DB8::1', '2001:db8::1'],
+    ['2001:db8:0000:0:0:0:0:0001', '2001:db8::1'],
+    ['2001:db8::0:1', '2001:db8::1'],
+    // One zero field is not shortened; of two equal runs the first goes; the longest run wins.
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['1:0:0:1:0:0:0:1', '1:0:0:1::1'],
+    ['fd00:0:0:0:0:0:0:ff', 'fd00::ff'],
+    // IPv4-mapped: the last 32 bits as IPv4, however written.
+    ['::ffff:7f00:1', '::ffff:127.0.0.1'],
+    ['0:0:0:0:0:FFFF:127.0.0.1', '::ffff:127.0.0.1'],
+    // A zone id names an interface: kept as written.
+    ['FE80:0::1%Eth0', 'fe80::1%Eth0'],
+    ['127.0.1.7', '127.0.1.7'],
+    ['host.test', 'host.test'],
+    ['', ''],
+  ];
+  for (const [given, want] of cases) assert.equal(canonicalAddress(given), want, given);
+  for (const [, want] of cases) assert.equal(canonicalAddress(want), want, `${want} is canonical already`);
+});
+
 test('single addresses: canonical form, ranges and non-addresses refused', () => {
   assert.deepEqual(parseSourceAddress('0:0::1'), { ok: true, addresses: ['::1'] });
   assert.deepEqual(parseSourceAddress(' 127.0.1.7 '), { ok: true, addresses: ['127.0.1.7'] });

@@ -1,7 +1,7 @@
 import { get, post, url } from '../api.js';
 import { actionButtons } from '../campaign-actions.js';
 import { speedChart } from '../chart.js';
-import { clear, field, h, num, pct, say, table, time } from '../ui.js';
+import { clear, field, h, num, pct, say, submitted, table, time } from '../ui.js';
 
 const POLL_MS = 2000;
 const FAILURES_PAGE = 50;
@@ -123,17 +123,14 @@ async function showFailures(el, id, refresh) {
     'form',
     {
       class: 'inline',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try {
-          const r = await post(`/campaigns/${id}/retry-bounced`, { category: category.value.trim() });
-          say(`${num(r.retried)} bounced recipients queued again; ${num(r.suppressed)} left bounced (suppressed since).`);
+      onsubmit: submitted({
+        action: () => post(`/campaigns/${id}/retry-bounced`, { category: category.value.trim() }),
+        done: (r) => `${num(r.retried)} bounced recipients queued again; ${num(r.suppressed)} left bounced (suppressed since).`,
+        reload: async () => {
           await refresh();
           await load(true);
-        } catch (err) {
-          say(err.message, 'error');
-        }
-      },
+        },
+      }),
     },
     field('Retry the bounced of category', category),
     h('button', { type: 'submit' }, 'Retry'),

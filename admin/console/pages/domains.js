@@ -1,5 +1,5 @@
 import { all, get, post } from '../api.js';
-import { clear, field, h, say, table } from '../ui.js';
+import { clear, field, h, say, submitted, table } from '../ui.js';
 
 /** Sender domains (admin): make a DKIM key, see the DNS records to publish, check what DNS has. */
 export async function render(main) {
@@ -41,17 +41,12 @@ export async function render(main) {
     'form',
     {
       class: 'card inline',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try {
-          await post('/domains', { domain: domain.value.trim(), algorithm: algorithm.value });
-          say(`${domain.value.trim()} added: publish its records below.`);
-          domain.value = '';
-          await load();
-        } catch (err) {
-          say(err.message, 'error');
-        }
-      },
+      onsubmit: submitted({
+        action: () => post('/domains', { domain: domain.value.trim(), algorithm: algorithm.value }),
+        done: () => `${domain.value.trim()} added: publish its records below.`,
+        reset: [domain],
+        reload: load,
+      }),
     },
     field('Domain', domain),
     field('DKIM algorithm', algorithm),
@@ -60,7 +55,7 @@ export async function render(main) {
   clear(
     main,
     h('h1', {}, 'Sender domains'),
-    h('p', { class: 'hint' }, 'The engine signs with a new key from its next start. Publish the records, then check them here.'),
+    h('p', { class: 'hint' }, 'The running engine signs with a new key as soon as the domain is added: publish the DKIM record first, then check the records here.'),
     form,
     body,
   );

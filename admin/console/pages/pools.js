@@ -1,5 +1,5 @@
 import { all, del, post, put } from '../api.js';
-import { clear, field, h, say, table } from '../ui.js';
+import { change, clear, field, h, submitted, table } from '../ui.js';
 
 /**
  * Pools (admin): weighted sets of sources that campaigns name. The config's ([pools.NAME]) are
@@ -34,18 +34,15 @@ export async function render(main) {
       {
         class: 'card',
         'aria-label': pool ? `Edit pool ${pool.name}` : 'New pool',
-        onsubmit: async (e) => {
-          e.preventDefault();
-          const members = rows.filter((r) => r.use.checked).map((r) => ({ address: r.address, weight: Number(r.weight.value) }));
-          try {
-            if (pool) await put(`/pools/${encodeURIComponent(pool.name)}`, { sources: members });
-            else await post('/pools', { name: name.value.trim(), sources: members });
-            say(`Pool ${pool?.name ?? name.value.trim()} saved.`);
-            await load();
-          } catch (err) {
-            say(err.message, 'error');
-          }
-        },
+        onsubmit: submitted({
+          action: () => {
+            const members = rows.filter((r) => r.use.checked).map((r) => ({ address: r.address, weight: Number(r.weight.value) }));
+            if (pool) return put(`/pools/${encodeURIComponent(pool.name)}`, { sources: members });
+            return post('/pools', { name: name.value.trim(), sources: members });
+          },
+          done: () => `Pool ${pool?.name ?? name.value.trim()} saved.`,
+          reload: load,
+        }),
       },
       h('h2', {}, pool ? `Edit pool ${pool.name}` : 'New pool'),
       field('Pool name', name, 'Letters, digits, "_" and "-".'),
@@ -67,15 +64,7 @@ export async function render(main) {
           h('button', {
             type: 'button',
             'aria-label': `Delete pool ${p.name}`,
-            onclick: async () => {
-              try {
-                await del(`/pools/${encodeURIComponent(p.name)}`);
-                say(`Pool ${p.name} deleted.`);
-                await load();
-              } catch (err) {
-                say(err.message, 'error');
-              }
-            },
+            onclick: () => change({ action: () => del(`/pools/${encodeURIComponent(p.name)}`), done: () => `Pool ${p.name} deleted.`, reload: load }),
           }, 'Delete'),
         );
   const load = async () => {

@@ -1,5 +1,5 @@
 import { all, del, post } from '../api.js';
-import { clear, field, h, say, table } from '../ui.js';
+import { change, clear, field, h, submitted, table } from '../ui.js';
 
 /**
  * Sources (admin): the config's (changed in the config file) and those added here, one address or a
@@ -15,15 +15,7 @@ export async function render(main) {
     h('button', {
       type: 'button',
       'aria-label': `Remove source ${s.address}`,
-      onclick: async () => {
-        try {
-          await del(`/sources/${encodeURIComponent(s.address)}`);
-          say(`Source ${s.address} removed.`);
-          await load();
-        } catch (err) {
-          say(err.message, 'error');
-        }
-      },
+      onclick: () => change({ action: () => del(`/sources/${encodeURIComponent(s.address)}`), done: () => `Source ${s.address} removed.`, reload: load }),
     }, 'Remove');
   const load = async () => {
     const sources = await all('/sources');
@@ -48,21 +40,21 @@ export async function render(main) {
     {
       class: 'card inline',
       'aria-label': 'Add sources',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const given = address.value.trim();
-        try {
-          const res = await post('/sources', { [given.includes('/') ? 'cidr' : 'address']: given, helo: helo.value.trim() });
-          const skipped = res.skipped.length > 0 ? ` Already sources, skipped: ${res.skipped.join(', ')}.` : '';
-          say(`Added ${res.added.length} source${res.added.length === 1 ? '' : 's'}.${skipped}`, res.warnings.length > 0 ? 'error' : 'info');
-          clear(warnings, ...(res.warnings.length === 0 ? [] : [h('ul', { class: 'warn' }, res.warnings.map((w) => h('li', {}, w)))]));
-          address.value = '';
-          await load();
-        } catch (err) {
+      onsubmit: submitted({
+        action: () => {
+          // The last answer's warnings go; a failed request leaves none.
           clear(warnings);
-          say(err.message, 'error');
-        }
-      },
+          const given = address.value.trim();
+          return post('/sources', { [given.includes('/') ? 'cidr' : 'address']: given, helo: helo.value.trim() });
+        },
+        done: (res) => {
+          clear(warnings, ...(res.warnings.length === 0 ? [] : [h('ul', { class: 'warn' }, res.warnings.map((w) => h('li', {}, w)))]));
+          const skipped = res.skipped.length > 0 ? ` Already sources, skipped: ${res.skipped.join(', ')}.` : '';
+          return { text: `Added ${res.added.length} source${res.added.length === 1 ? '' : 's'}.${skipped}`, kind: res.warnings.length > 0 ? 'error' : 'info' };
+        },
+        reset: [address],
+        reload: load,
+      }),
     },
     field('Address or CIDR range', address, 'One IPv4 or IPv6 address, or a range of at most 1024 written as its network address.'),
     field('EHLO name', helo),

@@ -1,5 +1,5 @@
 import { all, del, post } from '../api.js';
-import { clear, field, h, say, table, time } from '../ui.js';
+import { change, clear, field, h, submitted, table, time } from '../ui.js';
 
 export async function render(main) {
   const body = h('div');
@@ -22,15 +22,8 @@ export async function render(main) {
                 {
                   type: 'button',
                   'aria-label': `Remove ${s.email} from suppression`,
-                  onclick: async () => {
-                    try {
-                      await del(`/suppressions/${encodeURIComponent(s.email)}`);
-                      say(`${s.email} removed.`);
-                      await load();
-                    } catch (err) {
-                      say(err.message, 'error');
-                    }
-                  },
+                  onclick: () =>
+                    change({ action: () => del(`/suppressions/${encodeURIComponent(s.email)}`), done: () => `${s.email} removed.`, reload: load }),
                 },
                 'Remove',
               ),
@@ -44,17 +37,12 @@ export async function render(main) {
     'form',
     {
       class: 'card inline',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try {
-          await post('/suppressions', { email: email.value.trim(), reason: reason.value.trim() });
-          say(`${email.value.trim()} suppressed.`);
-          email.value = '';
-          await load();
-        } catch (err) {
-          say(err.message, 'error');
-        }
-      },
+      onsubmit: submitted({
+        action: () => post('/suppressions', { email: email.value.trim(), reason: reason.value.trim() }),
+        done: () => `${email.value.trim()} suppressed.`,
+        reset: [email],
+        reload: load,
+      }),
     },
     field('Address', email),
     field('Reason', reason),
