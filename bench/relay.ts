@@ -1,13 +1,17 @@
 /**
- * `npm run bench:relay [-- --n 5000] [-- --kb 10]`: SMTP relay end to end, mxpress against Postfix
- * in the same run (issue 6). Postfix's smtp-source injects `n` messages of `kb` KB into each over 20
- * parallel sessions; both relay to the same smtp-sink. Time: from the first connection to the last
- * message delivered. mxpress takes the mail on its submission listener (relay network 127.0.0.1/32,
- * no AUTH, as Postfix's mynetworks), commits each message before its 250, and delivers it.
+ * `npm run bench:relay [-- --n 5000] [-- --kb 10] [-- --profile] [-- --no-postfix]`: SMTP relay end
+ * to end, mxpress against Postfix in the same run (issue 6). Postfix's smtp-source injects `n`
+ * messages of `kb` KB into each over 20 parallel sessions; both relay to the same smtp-sink. Time:
+ * from the first connection to the last message delivered. mxpress takes the mail on its submission
+ * listener (relay network 127.0.0.1/32, no AUTH, as Postfix's mynetworks), commits each message
+ * before its 250, and delivers it. CPU per message (this process: all threads, and the main thread
+ * alone) is the figure that stays comparable on a loaded machine. `--profile` writes a V8 CPU profile
+ * of the main thread during the mxpress run (read it with `tsx bench/profile.ts <file>`).
  * Prints a table and writes bench/results/relay-<time>.json.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -33,9 +37,39 @@ interface Measured {
   /** smtp-source start → the last message delivered. */
   seconds: number;
   perSecond: number;
+  /** CPU milliseconds per delivered message: the whole process (main thread, render workers, the DNS server), and the main thread alone. */
+  cpuMsPerMessage: number;
+  mainCpuMsPerMessage: number | null;
+  /** Of that, in the kernel (socket writes, fsync). */
+  mainSystemMsPerMessage: number | null;
 }
 
-async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number): Promise<Measured> {
+/** The main thread's CPU time in ms (Linux: its task's utime and stime, in clock ticks of 10 ms); null elsewhere. */
+function mainThreadCpuMs(): { user: number; system: number } | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+/** A V8 CPU profile of this (the main) thread, from start() until the returned stop writes it. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, profileFile: string | null): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mxpress-relay-'));
   try {
     const configPath = join(dir, 'mxpress.toml');
@@ -45,17 +79,34 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
     const store = openSqliteStore(config.storage.path);
     store.addUser('bench@sender.test', 'sender', null, Date.now());
     const log = pino({ level: 'warn' });
-    const engine = createEngine(config, store, log);
-    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate, () => engine.scheduler.wake()) });
+    // Counted as recorded: a count query in the claim loop's stop test would be the bench's own cost.
+    let deliveredSoFar = 0;
+    const engine = createEngine(config, store, log, { onRecord: (rec) => void (rec.status === 'delivered' && deliveredSoFar++) });
+    const server = await startConfiguredSubmission(config, store, log, { verify: apiKeySubmitter(store), intake: new Intake(store, config.submission.rate, (stored) => engine.submitted(stored)) });
     try {
       const delivered = () => store.recipientCountsByStatus().delivered;
+      const stopProfile = profileFile ? await startProfile() : null;
+      const cpu0 = process.cpuUsage();
+      const main0 = mainThreadCpuMs();
       const t0 = performance.now();
       let acceptSeconds = 0;
       const source = smtpSource(server.port, n, kb).then(() => (acceptSeconds = (performance.now() - t0) / 1000));
-      await engine.scheduler.run(({ inFlight }) => inFlight === 0 && delivered() >= n);
+      await engine.scheduler.run(({ inFlight }) => inFlight === 0 && deliveredSoFar >= n);
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const main1 = mainThreadCpuMs();
+      await stopProfile?.(profileFile!);
       await source;
-      return { messages: delivered(), acceptSeconds, seconds, perSecond: delivered() / seconds };
+      const messages = delivered();
+      return {
+        messages,
+        acceptSeconds,
+        seconds,
+        perSecond: messages / seconds,
+        cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / messages,
+        mainCpuMsPerMessage: main0 && main1 ? (main1.user + main1.system - main0.user - main0.system) / messages : null,
+        mainSystemMsPerMessage: main0 && main1 ? (main1.system - main0.system) / messages : null,
+      };
     } finally {
       await server.close();
       await engine.close();
@@ -73,30 +124,33 @@ function smtpSource(port: number, n: number, kb: number): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '5000' }, kb: { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: { n: { type: 'string', default: '5000' }, kb: { type: 'string', default: '10' }, profile: { type: 'boolean' }, 'no-postfix': { type: 'boolean' } },
+  });
   const n = Number(values.n);
   const kb = Number(values.kb);
+  const stamp = Date.now();
+  mkdirSync('bench/results', { recursive: true });
+  const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;
   const world = await startBenchWorld(1, 1);
   try {
     const sink = { address: world.addresses[0]!, port: world.port };
     process.stderr.write(`relay: ${n} × ${kb} KB, ${SESSIONS} smtp-source sessions, sink ${world.kind}; mxpress …\n`);
-    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb);
-    process.stderr.write('relay: postfix …\n');
-    const pf = await comparePostfix(sink, n, kb);
-    const rows = [
-      ['mxpress (submission → queue → sink)', mx.acceptSeconds, mx.seconds, mx.perSecond],
-      ['postfix (smtpd → queue → sink)', null, pf.endToEnd.seconds, pf.endToEnd.perSecond],
-    ] as const;
+    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, profileFile);
+    const pf = values['no-postfix'] ? null : (process.stderr.write('relay: postfix …\n'), await comparePostfix(sink, n, kb));
+    const main = mx.mainCpuMsPerMessage === null ? '?' : `${mx.mainCpuMsPerMessage.toFixed(2)}, of it ${mx.mainSystemMsPerMessage!.toFixed(2)} system`;
+    const cpu = `${mx.cpuMsPerMessage.toFixed(2)} (main thread ${main})`;
     const lines = [
-      `| system | accepted all (s) | end to end (s) | msg/s |`,
-      `|---|---|---|---|`,
-      ...rows.map(([name, accept, secs, rate]) => `| ${name} | ${accept === null ? '-' : accept.toFixed(1)} | ${secs.toFixed(1)} | ${rate.toFixed(0)} |`),
+      `| system | accepted all (s) | end to end (s) | msg/s | CPU ms/msg |`,
+      `|---|---|---|---|---|`,
+      `| mxpress (submission → queue → sink) | ${mx.acceptSeconds.toFixed(1)} | ${mx.seconds.toFixed(1)} | ${mx.perSecond.toFixed(0)} | ${cpu} |`,
+      ...(pf ? [`| postfix (smtpd → queue → sink) | - | ${pf.endToEnd.seconds.toFixed(1)} | ${pf.endToEnd.perSecond.toFixed(0)} | - |`] : []),
       '',
-      `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end.`,
+      `${pf ? `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ` : ''}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end.`,
+      ...(profileFile ? [`main-thread CPU profile: ${profileFile}`] : []),
     ];
     console.log(lines.join('\n'));
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync(join('bench/results', `relay-${Date.now()}.json`), JSON.stringify({ n, kb, mxpress: mx, postfix: pf }, null, 2));
+    writeFileSync(join('bench/results', `relay-${stamp}.json`), JSON.stringify({ n, kb, mxpress: mx, postfix: pf }, null, 2));
   } finally {
     await world.close();
   }

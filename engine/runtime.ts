@@ -15,6 +15,7 @@ import { PathStatePublisher } from './scheduler/publish.js';
 import { WarmupLedger } from './scheduler/warmup.js';
 import { SiteResolver } from './shaping/policy.js';
 import type { Store } from '../storage/store.js';
+import type { StoredMessage } from '../storage/messages.js';
 import { signerFromKeys } from './dkim/keys.js';
 import type { MessageDecorator } from './render/decorate.js';
 import { trackingDecorator, trackingOptions, type TrackingOptions } from './tracking/decorator.js';
@@ -31,6 +32,8 @@ export interface Engine {
   reloadKeys(): void;
   /** Sends from now on with these sources, pools and warm-up schedules (changed over the API). */
   replaceSources(set: SourceSet): void;
+  /** Intake's commit callback: these messages are stored; the claim loop wakes and prepares them without reading them back. */
+  submitted(stored: readonly StoredMessage[]): void;
   /** Stops the render workers; call after the scheduler has run. */
   close(): Promise<void>;
 }
@@ -146,7 +149,11 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     pools.replace(next.sources, next.pools);
     warmup.replace(next.warmup);
   };
-  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, close: () => renderer.close() };
+  const submitted = (stored: readonly StoredMessage[]) => {
+    preparer.admit(stored, now());
+    scheduler!.wake();
+  };
+  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close: () => renderer.close() };
 }
 
 /**

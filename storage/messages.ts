@@ -1,4 +1,4 @@
-import type { ImportResult, RecipientStatus } from './store.js';
+import type { Campaign, ImportResult, RecipientStatus } from './store.js';
 
 /** One message taken in by SMTP submission or the inject API: stored whole before it is acknowledged. */
 export interface Submission {
@@ -15,6 +15,15 @@ export interface Submission {
   /** The message in wire form (CRLF), sent as it is apart from the DKIM signature. */
   raw: Buffer;
   pool: string;
+}
+
+/**
+ * A message as one commit stored it: its import result, and its campaign row as a read would return
+ * it right after that commit (the engine prepares it without reading it back).
+ */
+export interface StoredMessage extends ImportResult {
+  campaign: Campaign;
+  raw: Buffer;
 }
 
 /** A submitted message's recipient and where it stands (the inject API's status endpoint). */
@@ -37,7 +46,7 @@ export interface MessageStore {
    * disk when this returns), each in its own savepoint: one failing returns its Error, the others are
    * stored. Addresses on the global or the owner's suppression list end `suppressed`.
    */
-  submit(subs: readonly Submission[], now: number): (ImportResult | Error)[];
+  submit(subs: readonly Submission[], now: number): (StoredMessage | Error)[];
   /** The recipients of a submitted message; null when the campaign is not one. */
   recipients(campaignId: number): MessageRecipient[] | null;
   /** The submitted bytes of a message's campaign; null for template campaigns. */

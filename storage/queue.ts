@@ -22,6 +22,8 @@ export interface ClaimedRecipient {
   sourceIp: string | null;
   /** Category of the last deferral (e.g. `greylisted`), when there was one. */
   lastCategory?: string | null;
+  /** The campaign's revision at the claim (saves a read per campaign); absent: ask campaignRevision. */
+  campaignRevision?: number;
 }
 
 export type AttemptStatus = 'delivered' | 'deferred' | 'bounced' | 'expired';

@@ -50,7 +50,8 @@ export async function parseInbound(raw: Buffer | string): Promise<InboundReport>
 }
 
 function part(mail: ParsedMail, types: readonly string[]): string | null {
-  const a = mail.attachments.find((x) => types.includes(x.contentType.toLowerCase()));
+  // mailparser types contentType as a string but leaves it `false` when the header has no type ("Content-Type:;…").
+  const a = mail.attachments.find((x) => typeof x.contentType === 'string' && types.includes(x.contentType.toLowerCase()));
   return a ? a.content.toString('utf8') : null;
 }
 

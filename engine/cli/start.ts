@@ -38,7 +38,7 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
     }
     // SMTP submission and the inject API share one group commit and one budget per user; a stored
     // message wakes the claim loop.
-    const intake = new Intake(store, config.submission.rate, () => engine.scheduler.wake());
+    const intake = new Intake(store, config.submission.rate, (stored) => engine.submitted(stored));
     const started = await startAdminListener(config, store, log, engine, metrics.registry, intake);
     metrics.hook(started.metrics);
     admin = started.listener;

@@ -31,14 +31,19 @@ export interface Renderer {
 }
 
 /**
- * The most recently used values by key, at most `max`: a long-running engine sees many campaigns
- * (every submitted message is one) and must not keep them all. A Map keeps insertion order; a hit
- * re-inserts, so the first key is the least recently used.
+ * The most recently used values by key, at most `max` of them and, when `weigh` is given, at most
+ * `maxWeight` in all (one value heavier than that is kept alone): a long-running engine sees many
+ * campaigns (every submitted message is one, with its bytes) and must not keep them all. A Map keeps
+ * insertion order; a hit re-inserts, so the first key is the least recently used.
  */
 export class Lru<K, V> {
   private readonly byKey = new Map<K, V>();
+  private weight = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly bound: { maxWeight: number; weigh: (v: V) => number } | null = null,
+  ) {}
 
   get(key: K): V | undefined {
     const v = this.byKey.get(key);
@@ -50,13 +55,20 @@ export class Lru<K, V> {
   }
 
   set(key: K, value: V): V {
+    this.delete(key);
     this.byKey.set(key, value);
-    if (this.byKey.size > this.max) this.byKey.delete(this.byKey.keys().next().value!);
+    this.weight += this.bound?.weigh(value) ?? 0;
+    while (this.byKey.size > this.max || (this.bound && this.weight > this.bound.maxWeight && this.byKey.size > 1)) {
+      this.delete(this.byKey.keys().next().value!);
+    }
     return value;
   }
 
   delete(key: K): void {
+    const v = this.byKey.get(key);
+    if (v === undefined) return;
     this.byKey.delete(key);
+    this.weight -= this.bound?.weigh(v) ?? 0;
   }
 }
 
@@ -67,8 +79,10 @@ export class CompiledCache {
   constructor(
     private readonly deps: RenderDeps,
     max = 64,
+    /** Most bytes of submitted messages and attachments held; unbounded when not given. */
+    maxBytes = Infinity,
   ) {
-    this.byId = new Lru(max);
+    this.byId = new Lru(max, { maxWeight: maxBytes, weigh: contentBytes });
   }
 
   /** The compiled campaign, unless it was compiled from another revision (edited since). */
@@ -78,14 +92,28 @@ export class CompiledCache {
   }
 
   add(source: CampaignSource): CompiledCampaign {
-    // In a worker the bytes arrive as a plain Uint8Array (a Buffer does not survive the clone).
-    const c = compileCampaign(source.campaign, source.attachments, this.deps, source.raw ? Buffer.from(source.raw) : null);
+    const c = compileCampaign(source.campaign, source.attachments, this.deps, asBuffer(source.raw));
     return this.byId.set(source.campaign.id, c);
   }
 
   delete(id: number): void {
     this.byId.delete(id);
   }
+}
+
+function contentBytes(c: CompiledCampaign): number {
+  return (c.raw?.length ?? 0) + c.attachments.reduce((n, a) => n + a.content.length, 0);
+}
+
+/** What the campaign was compiled from (sent to a render worker that has not compiled it). */
+export function sourceOf(c: CompiledCampaign): CampaignSource {
+  return { campaign: c.campaign, attachments: c.attachments, raw: c.raw };
+}
+
+/** In a worker the bytes arrive as a plain Uint8Array (a Buffer does not survive the clone): a view of them, not a copy. */
+function asBuffer(raw: Uint8Array | null | undefined): Buffer | null {
+  if (!raw) return null;
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
 /** Renders one message with a compiled campaign, collecting missing tags instead of calling back. */

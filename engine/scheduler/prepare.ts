@@ -1,15 +1,17 @@
 import { isIP } from 'node:net';
-import type { Campaign, ClaimedRecipient, Store } from '../../storage/store.js';
+import type { StoredMessage } from '../../storage/messages.js';
+import type { ClaimedRecipient, Store } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
 import type { Source } from '../delivery/session.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { verpAddress, type VerpOptions } from '../bounce/verp.js';
-import { compileCampaign, type CompiledCampaign, type RenderDeps } from '../render/message.js';
-import { Lru, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
+import type { CompiledCampaign, RenderDeps } from '../render/message.js';
+import { CompiledCache, sourceOf, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
+import { Handover } from './handover.js';
 import type { Pools } from './pools.js';
 import type { WarmupLedger } from './warmup.js';
 
@@ -38,6 +40,12 @@ export interface PrepareDeps {
   verp: VerpOptions | null;
 }
 
+/** Campaigns compiled in this thread at most (every submitted message is one), and the most bytes of their messages and attachments held. */
+const COMPILED_CAMPAIGNS = 1000;
+const COMPILED_BYTES = 64 * 2 ** 20;
+/** Submitted messages held between their commit and their claim, at most. */
+const HANDOVER = { messages: 10_000, bytes: 64 * 2 ** 20, staleMs: 10 * 60_000 };
+
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
 
 /**
@@ -46,14 +54,33 @@ const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0
  * (NXDOMAIN, null MX) or cannot be resolved now get their outcome here, without a connection.
  */
 export class Preparer {
-  private readonly compiled = new Lru<number, { compiled: CompiledCampaign; source: CampaignSource }>(1000);
+  /** This thread's compiles (routing needs the pool, envelope sender and whether messages are identical). */
+  private readonly compiled: CompiledCache;
+  private readonly handover = new Handover(HANDOVER);
 
-  constructor(private readonly deps: PrepareDeps) {}
+  constructor(private readonly deps: PrepareDeps) {
+    this.compiled = new CompiledCache(deps.render, COMPILED_CAMPAIGNS, COMPILED_BYTES);
+  }
+
+  /**
+   * Messages just committed by submission (their campaign rows as stored, and their bytes): when
+   * claimed, they are prepared from these instead of being read back. Only what is committed comes
+   * here; after a restart the store is the only source.
+   */
+  admit(stored: readonly StoredMessage[], now: number): void {
+    for (const m of stored) {
+      // All its recipients suppressed: nothing will be claimed.
+      if (m.accepted <= m.suppressed) continue;
+      if (!this.handover.offer({ campaign: m.campaign, attachments: [], raw: m.raw }, now)) return;
+    }
+  }
 
   async prepare(claimed: ClaimedRecipient[]): Promise<void> {
     const byDomain = groupBy(claimed, (r) => r.domain);
-    // Read once per batch: a campaign edited (while paused) since it was compiled is compiled again.
+    // As of the claim (read once per batch when the claim does not say): a campaign edited (while
+    // paused) since it was compiled is compiled again.
     const revisions = new Map<number, number | null>();
+    for (const r of claimed) if (r.campaignRevision !== undefined) revisions.set(r.campaignId, r.campaignRevision);
     const revision = (id: number): number | null => {
       if (!revisions.has(id)) revisions.set(id, this.deps.store.campaignRevision(id));
       return revisions.get(id) ?? null;
@@ -75,16 +102,20 @@ export class Preparer {
       return;
     }
     const site = this.deps.sites.site(domain, route.hosts.map((h) => h.host), route.site);
+    // Campaigns side by side, not one after another: every submitted message is a campaign, and
+    // their renders must share the worker pool's batches instead of waiting for each other.
+    const routed: Promise<void>[] = [];
     for (const [campaignId, group] of groupBy(recipients, (r) => r.campaignId)) {
-      let campaign: { compiled: CompiledCampaign; source: CampaignSource };
+      let campaign: CompiledCampaign;
       try {
         campaign = this.campaign(campaignId, revision(campaignId));
       } catch (err) {
         for (const r of group) this.deps.release(r, err as Error);
         continue;
       }
-      await this.routeCampaign(route, site, campaign.compiled, campaign.source, group);
+      routed.push(this.routeCampaign(route, site, campaign, sourceOf(campaign), group));
     }
+    await Promise.all(routed);
   }
 
   /**
@@ -162,16 +193,20 @@ export class Preparer {
     return source;
   }
 
-  private campaign(id: number, revision: number | null): { compiled: CompiledCampaign; source: CampaignSource } {
-    let c = this.compiled.get(id);
-    if (!c || (c.source.campaign.revision ?? 0) !== revision) {
-      const campaign: Campaign | null = this.deps.store.getCampaign(id);
-      if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
-      const source = { campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) };
-      c = { compiled: compileCampaign(campaign, source.attachments, this.deps.render, source.raw), source };
-      this.compiled.set(id, c);
+  /** The compile of the campaign's current revision (null: the campaign is gone), read from the store when there is none. */
+  private campaign(id: number, revision: number | null): CompiledCampaign {
+    const cached = revision === null ? undefined : this.compiled.get(id, revision);
+    if (cached) return cached;
+    // Handed over as committed: compiled from that, unless edited since (the cache's revision rule decides).
+    const handed = this.handover.take(id);
+    if (handed && revision !== null) {
+      this.compiled.add(handed);
+      const c = this.compiled.get(id, revision);
+      if (c) return c;
     }
-    return c;
+    const campaign = this.deps.store.getCampaign(id);
+    if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
+    return this.compiled.add({ campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) });
   }
 }
 

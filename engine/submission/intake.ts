@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { simpleParser } from 'mailparser';
-import type { Submission } from '../../storage/messages.js';
+import type { StoredMessage, Submission } from '../../storage/messages.js';
 import type { ImportResult, Store } from '../../storage/store.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
+import { readHeader } from './header.js';
 
 /** Why a submitted message is refused; `temporary` ones may succeed when tried again. */
 export class IntakeError extends Error {
@@ -43,8 +43,11 @@ export class Intake {
   constructor(
     private readonly store: Store,
     readonly rate: Rate,
-    /** Told after each commit (the claim loop wakes instead of waiting for its next poll). */
-    private readonly onStored: () => void = () => undefined,
+    /**
+     * Told after each commit, with what it stored: the claim loop wakes instead of waiting for its
+     * next poll, and prepares these messages without reading them back from the store.
+     */
+    private readonly onStored: (stored: StoredMessage[]) => void = () => undefined,
   ) {}
 
   /** 0: go; else the milliseconds until this user may submit again. */
@@ -68,14 +71,14 @@ export class Intake {
   private commit(now: number): void {
     const batch = this.pending;
     this.pending = [];
-    let results: (ImportResult | Error)[];
+    let results: (StoredMessage | Error)[];
     try {
       results = this.store.messages.submit(batch.map((b) => b.sub), now);
     } catch (err) {
       results = batch.map(() => err as Error);
     }
     batch.forEach((b, i) => b.done(results[i]!));
-    this.onStored();
+    this.onStored(results.filter((r): r is StoredMessage => !(r instanceof Error)));
   }
 }
 
@@ -84,19 +87,19 @@ export class Intake {
  * complete them), From and Subject read for the campaign row.
  */
 async function prepareSubmission(m: SubmittedMessage, now: number): Promise<Submission> {
-  const wire = Buffer.from(m.raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  const wire = crlf(m.raw);
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
-  // Only the header block is parsed: the body is sent as it is and need not be read here.
-  const parsed = await simpleParser(headerBlock, { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true }).catch(() => null);
-  if (!parsed) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
-  const fromAddress = parsed.from?.value[0]?.address;
-  const fromName = (parsed.from?.value[0]?.name ?? '').replace(/["\\\r\n]/g, '').trim();
-  if (!fromAddress) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
+  // Only the header block is read: the body is sent as it is and need not be parsed here.
+  const header = await readHeader(headerBlock).catch(() => null);
+  if (!header) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
+  if (!header.from) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
+  const fromAddress = header.from.address;
+  const fromName = header.from.name.replace(/["\\\r\n]/g, '').trim();
   const fromDomain = domainToASCII(fromAddress.split('@').pop() ?? '') || 'localhost';
   const added: string[] = [];
-  if (!parsed.headers.has('message-id')) added.push(`Message-ID: <${randomUUID()}@${fromDomain}>`);
-  if (!parsed.headers.has('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
+  if (!header.hasMessageId) added.push(`Message-ID: <${randomUUID()}@${fromDomain}>`);
+  if (!header.hasDate) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
   const raw = added.length === 0 ? wire : Buffer.concat([Buffer.from(added.map((h) => `${h}\r\n`).join(''), 'latin1'), wire]);
   return {
     name: `${m.channel}:${m.submitter.email}`,
@@ -104,8 +107,16 @@ async function prepareSubmission(m: SubmittedMessage, now: number): Promise<Subm
     mailFrom: m.mailFrom || fromAddress,
     recipients: m.recipients,
     from: fromName ? `"${fromName}" <${fromAddress}>` : `<${fromAddress}>`,
-    subject: parsed.subject ?? '',
+    subject: header.subject,
     raw,
     pool: m.pool,
   };
+}
+
+/** The message with CRLF line ends; itself when it has them already (as over SMTP), so no copy is made. */
+export function crlf(raw: Buffer): Buffer {
+  for (let at = raw.indexOf(10); at >= 0; at = raw.indexOf(10, at + 1)) {
+    if (at === 0 || raw[at - 1] !== 13) return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  }
+  return raw;
 }

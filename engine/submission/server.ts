@@ -32,13 +32,28 @@ export type SubmissionServer = Listening;
 
 type Session = SMTPServerSession & { user?: Submitter };
 
-/** The user a session acts for: the one its AUTH named, or the relay user for a trusted network. */
-function submitterOf(session: Session, deps: SubmissionDeps): Submitter | null {
-  if (session.user) return session.user;
-  return deps.relay?.networks.includes(session.remoteAddress) ? deps.relay.user : null;
+type SubmitterOf = (session: Session) => Submitter | null;
+
+/**
+ * The user a session acts for: the one its AUTH named, or the relay user for a trusted network.
+ * Whether the client is inside is decided once per connection, not at every command.
+ */
+function submitters(deps: SubmissionDeps): SubmitterOf {
+  const inside = new WeakMap<Session, { address: string; inside: boolean }>();
+  return (session) => {
+    if (session.user) return session.user;
+    if (!deps.relay) return null;
+    let known = inside.get(session);
+    if (known?.address !== session.remoteAddress) {
+      known = { address: session.remoteAddress, inside: deps.relay.networks.includes(session.remoteAddress) };
+      inside.set(session, known);
+    }
+    return known.inside ? deps.relay.user : null;
+  };
 }
 
 export async function startSubmission(listen: ListenAddress, deps: SubmissionDeps): Promise<SubmissionServer> {
+  const submitterOf = submitters(deps);
   const server = new SMTPServer({
     name: deps.hostname,
     banner: 'mxpress submission',
@@ -63,20 +78,19 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
       // smtp-server types `user` as any value it keeps on the session for us.
       return user ? cb(null, { user }) : cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
     },
-    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, session, deps)),
+    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session), deps)),
     onRcptTo: (address, session: Session, cb) => {
-      if (!submitterOf(session, deps)) return cb(smtpError(530, '5.7.0 Authentication required'));
+      if (!submitterOf(session)) return cb(smtpError(530, '5.7.0 Authentication required'));
       const v = checkAddress(address.address);
       cb(v.ok ? null : smtpError(553, `5.1.3 Bad recipient address: ${v.reason}`));
     },
-    onData: (stream, session: Session, cb) => void accept(stream, session, deps).then((msg) => cb(null, msg), (err: Error) => cb(err)),
+    onData: (stream, session: Session, cb) => void accept(stream, session, submitterOf(session)!, deps).then((msg) => cb(null, msg), (err: Error) => cb(err)),
   });
   server.on('error', (err) => deps.log.warn({ err: err.message }, 'submission: connection error'));
   return listenSmtp(server, listen);
 }
 
-function mailFrom(address: string, session: Session, deps: SubmissionDeps): Error | null {
-  const user = submitterOf(session, deps);
+function mailFrom(address: string, user: Submitter | null, deps: SubmissionDeps): Error | null {
   if (!user) return smtpError(530, '5.7.0 Authentication required');
   if (address !== '' && !checkAddress(address).ok) return smtpError(553, '5.1.7 Bad sender address');
   const waitMs = deps.intake.takeToken(user.id, deps.now());
@@ -84,14 +98,14 @@ function mailFrom(address: string, session: Session, deps: SubmissionDeps): Erro
   return null;
 }
 
-async function accept(stream: SMTPServerDataStream, session: Session, deps: SubmissionDeps): Promise<string> {
+async function accept(stream: SMTPServerDataStream, session: Session, submitter: Submitter, deps: SubmissionDeps): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   if (stream.sizeExceeded) throw smtpError(552, `5.3.4 Message larger than ${deps.maxSize} bytes`);
   const recipients = uniqueRecipients(session.envelope.rcptTo.map((r) => r.address));
   const mailFromAddress = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   try {
-    const stored = await deps.intake.take({ submitter: submitterOf(session, deps)!, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
+    const stored = await deps.intake.take({ submitter, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
     return `2.0.0 Queued as ${stored.campaignId} (${stored.accepted} recipients${stored.suppressed ? `, ${stored.suppressed} suppressed` : ''})`;
   } catch (err) {
     if (!(err instanceof IntakeError)) throw err;

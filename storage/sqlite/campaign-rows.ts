@@ -6,7 +6,7 @@ import { applySuppressions, startScheduled, transitionCampaign } from './campaig
 import type { StatementCache } from './statements.js';
 import type { SqliteStats } from './stats.js';
 
-interface CampaignRow {
+export interface CampaignRow {
   id: number;
   name: string;
   from_header: string;
@@ -188,7 +188,7 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
   };
 }
 
-function toCampaign(r: CampaignRow): Campaign {
+export function toCampaign(r: CampaignRow): Campaign {
   return {
     id: r.id,
     name: r.name,

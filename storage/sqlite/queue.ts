@@ -19,6 +19,7 @@ interface ClaimRow {
   queued_at: number;
   source_ip: string | null;
   category: string | null;
+  campaign_revision: number;
 }
 
 // The statements the claim loop runs every round and per attempt: module constants, so the cache
@@ -31,7 +32,8 @@ const CLAIM = `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at 
        -- index it would sort every row of the campaign on each claim (55 ms per 200,000).
        AND +campaign_id IN (SELECT id FROM campaigns WHERE status = 'running')
      ORDER BY next_attempt_at LIMIT @limit)
-   RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category`;
+   RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category,
+     (SELECT revision FROM campaigns WHERE campaigns.id = recipients.campaign_id) AS campaign_revision`;
 const UPDATE_RECIPIENT = `UPDATE recipients SET status = @status, attempts = attempts + 1,
      next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
      source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
@@ -67,6 +69,7 @@ export function sqliteQueue(sql: StatementCache, stats: SqliteStats, campaigns: 
         queuedAt: r.queued_at,
         sourceIp: r.source_ip,
         lastCategory: r.category,
+        campaignRevision: r.campaign_revision,
       }));
     },
 

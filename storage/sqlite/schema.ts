@@ -388,4 +388,9 @@ export const MIGRATIONS: readonly string[] = [
   -- copied in with its sources, an API source's is set over the API.
   ALTER TABLE sources ADD COLUMN warmup TEXT;
   `,
+  `
+  -- The claim takes rows of running campaigns only: through this index it reads the running ones
+  -- instead of every campaign ever made (every submitted message is one).
+  CREATE INDEX campaigns_running ON campaigns (id) WHERE status = 'running';
+  `,
 ];

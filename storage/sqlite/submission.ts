@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { MessageRecipient, MessageStore, Submission } from '../messages.js';
-import type { CampaignInput, ImportResult } from '../store.js';
+import type { MessageRecipient, MessageStore, StoredMessage, Submission } from '../messages.js';
+import type { Campaign, CampaignInput, ImportResult } from '../store.js';
+import { optionsJson } from './campaign-lists.js';
+import { toCampaign, type CampaignRow } from './campaign-rows.js';
 
 /** The campaign steps a message goes through, as the SQLite store does them for any campaign. */
 export interface CampaignWriter {
@@ -8,6 +10,27 @@ export interface CampaignWriter {
   setCampaignOwner(id: number, userId: number): void;
   addRecipients(campaignId: number, rows: { email: string; domain: string; attrs: Record<string, string> }[], invalid: [], now: number): unknown;
   finishImport(campaignId: number, status: 'running'): ImportResult;
+}
+
+/** The campaigns row a submission leaves once committed: what beginImport inserted, made running by finishImport, with its owner. */
+function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
+  return {
+    id,
+    name: sub.name,
+    from_header: sub.from,
+    mail_from: sub.mailFrom,
+    subject: sub.subject,
+    html: null,
+    text: null,
+    pool: sub.pool,
+    options: optionsJson({}),
+    status: 'running',
+    send_at: null,
+    created_at: now,
+    owner_id: sub.ownerId,
+    test_of: null,
+    revision: 0,
+  };
 }
 
 /**
@@ -25,13 +48,14 @@ export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter)
     ),
   };
   // Nested in submit's transaction: a savepoint, so one message failing leaves the others stored.
-  const one = db.transaction((sub: Submission, now: number): ImportResult => {
+  const one = db.transaction((sub: Submission, now: number): StoredMessage => {
     const { name, from, mailFrom, subject, pool } = sub;
     const id = campaigns.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
     campaigns.setCampaignOwner(id, sub.ownerId);
     s.insertRaw.run(id, sub.raw);
     campaigns.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
-    return campaigns.finishImport(id, 'running');
+    const result = campaigns.finishImport(id, 'running');
+    return { ...result, campaign: toCampaign(writtenRow(id, sub, now)), raw: sub.raw };
   });
   return {
     submit: db.transaction((subs: readonly Submission[], now: number) =>

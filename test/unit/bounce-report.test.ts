@@ -40,6 +40,13 @@ for (const [file, email, kind, expect, hint] of TABLE) {
   });
 }
 
+test('a part whose Content-Type names no type is skipped, not a crash (fast-check found "Content-Type:;message/rfc822")', async () => {
+  const raw = fixture('arf-abuse.eml').toString('utf8').replace(/^Content-Type: message\/rfc822/m, 'Content-Type:;message/rfc822');
+  assert.notEqual(raw, fixture('arf-abuse.eml').toString('utf8'));
+  const report = await parseInbound(raw);
+  assert.equal(report.kind, 'complaint');
+});
+
 test('a DSN names the failed recipient and the remote reply, unfolded', async () => {
   const report = await parseInbound(fixture('gmail-dsn.eml'));
   assert.equal(report.kind, 'bounce');
