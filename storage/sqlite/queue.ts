@@ -2,7 +2,6 @@ import type { CampaignStore, InvalidRow } from '../campaigns.js';
 import type { AttemptRecord, ClaimedRecipient, CountRow, EventRow, QueueStore, RecipientRow } from '../queue.js';
 import { requireCampaign } from './campaign-rows.js';
 import { recordInbound } from './inbound.js';
-import { renewLeases } from './leases.js';
 import type { StatementCache } from './statements.js';
 import type { SqliteStats, TalliedAttempt } from './stats.js';
 import { queueStatus } from './status.js';
@@ -34,6 +33,8 @@ const CLAIM = `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at 
      ORDER BY next_attempt_at LIMIT @limit)
    RETURNING id, campaign_id, email, domain, attrs, attempts, queued_at, source_ip, category,
      (SELECT revision FROM campaigns WHERE campaigns.id = recipients.campaign_id) AS campaign_revision`;
+const RENEW_LEASE = `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at = @leaseUntil
+   WHERE id = @id AND lease_until IS NOT NULL AND status IN ${LIVE}`;
 const UPDATE_RECIPIENT = `UPDATE recipients SET status = @status, attempts = attempts + 1,
      next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
      source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
@@ -58,7 +59,9 @@ export function sqliteQueue(sql: StatementCache, stats: SqliteStats, campaigns: 
   const db = sql.db;
   return {
     claimDue(now, limit, leaseUntil): ClaimedRecipient[] {
-      const rows = sql.get(CLAIM).all({ now, limit, leaseUntil }) as ClaimRow[];
+      // Leases are written without an fsync (see StatementCache.unsynced): on the claim loop's
+      // path it was ~3.5 ms of event-loop wall time per claim.
+      const rows = sql.unsynced(() => sql.get(CLAIM).all({ now, limit, leaseUntil }) as ClaimRow[]);
       return rows.map((r) => ({
         id: r.id,
         campaignId: r.campaign_id,
@@ -94,10 +97,16 @@ export function sqliteQueue(sql: StatementCache, stats: SqliteStats, campaigns: 
       const base = `UPDATE recipients SET next_attempt_at = ?, lease_until = NULL WHERE lease_until IS NOT NULL AND status IN ${LIVE}`;
       if (!ids) return sql.get(base).run(now).changes;
       const release = sql.get(`${base} AND id = ?`);
-      return db.transaction(() => ids.reduce((n, id) => n + release.run(now, id).changes, 0))();
+      return sql.unsynced(() => db.transaction(() => ids.reduce((n, id) => n + release.run(now, id).changes, 0))());
     },
 
-    renewLeases: (ids, leaseUntil) => renewLeases(db, ids, leaseUntil),
+    // Rows no longer leased (reported, returned) are left alone; `next_attempt_at` moves with the
+    // lease, as a claim sets it, so a lease only runs out when its engine is gone.
+    renewLeases(ids, leaseUntil) {
+      if (ids.length === 0) return 0;
+      const renew = sql.get(RENEW_LEASE);
+      return sql.unsynced(() => db.transaction(() => ids.reduce((n, id) => n + renew.run({ id, leaseUntil }).changes, 0))());
+    },
 
     finishCampaigns(now) {
       return sql

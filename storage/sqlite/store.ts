@@ -10,7 +10,7 @@ import { sqliteLists } from './lists.js';
 import { sqliteQueue } from './queue.js';
 import { MIGRATIONS } from './schema.js';
 import { sqliteSources } from './sources.js';
-import { StatementCache } from './statements.js';
+import { StatementCache, SYNCHRONOUS } from './statements.js';
 import { SqliteStats, sqliteStatsStore } from './stats.js';
 import { sqliteMessages } from './submission.js';
 import { sqliteSenderDomains, sqliteSuppressions } from './suppressions.js';
@@ -38,7 +38,7 @@ export function openSqliteStore(path: string): Store {
   db.pragma('journal_mode = WAL');
   // FULL: a commit survives power loss, not only a process crash. Writes are batched, so the
   // fsync per commit is paid a few dozen times a second, not per recipient.
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${SYNCHRONOUS}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
