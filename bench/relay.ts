@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { apiKeySubmitter } from '../admin/auth/session.js';
 import { loadConfig } from '../engine/config/load.js';
@@ -22,6 +22,7 @@ import { createEngine } from '../engine/runtime.js';
 import { Intake } from '../engine/submission/intake.js';
 import { startConfiguredSubmission } from '../engine/submission/start.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
+import { benchArgs } from './args.js';
 import { comparePostfix, SMTP_SOURCE } from './compare-postfix.js';
 import { configToml } from './config-toml.js';
 import { startBenchWorld } from './world.js';
@@ -124,11 +125,20 @@ function smtpSource(port: number, n: number, kb: number): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { n: { type: 'string', default: '5000' }, kb: { type: 'string', default: '10' }, profile: { type: 'boolean' }, 'no-postfix': { type: 'boolean' } },
+  const values = benchArgs('npm run bench:relay -- [options]', {
+    n: { type: 'string', default: '5000' },
+    kb: { type: 'string', default: '10' },
+    profile: { type: 'boolean' },
+    'no-postfix': { type: 'boolean' },
   });
   const n = Number(values.n);
   const kb = Number(values.kb);
+  for (const [name, v] of [['n', n], ['kb', kb]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      console.error(`--${name}: must be a whole number ≥ 1`);
+      process.exit(2);
+    }
+  }
   const stamp = Date.now();
   mkdirSync('bench/results', { recursive: true });
   const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;

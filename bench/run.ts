@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { comparePostfix, SMTP_SOURCE, type PostfixResult } from './compare-postfix.js';
 import { POSTFIX } from './postfix.js';
 import { startBenchWorld, type BenchWorld } from './world.js';
@@ -111,25 +111,27 @@ function table(rows: Row[], world: BenchWorld, quick: boolean): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean' },
-      only: { type: 'string' },
-      profile: { type: 'boolean' },
-      'node-sink': { type: 'boolean' },
-      // Overrides of the sizes (e.g. a shorter full run on a busy machine); the table says what ran.
-      deliver: { type: 'string' },
-      rows: { type: 'string' },
-      big: { type: 'string' },
-      postfix: { type: 'string' },
-    },
+  const values = benchArgs('npm run bench -- [options]', {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    profile: { type: 'boolean' },
+    'node-sink': { type: 'boolean' },
+    // Overrides of the sizes (e.g. a shorter full run on a busy machine); the table says what ran.
+    deliver: { type: 'string' },
+    rows: { type: 'string' },
+    big: { type: 'string' },
+    postfix: { type: 'string' },
   });
   const quick = values.quick ?? false;
   const only = values.only ? new Set(values.only.split(',')) : null;
   const base = quick ? QUICK : FULL;
   const size = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
   const sizes: Sizes = { deliver: size(values.deliver, base.deliver), importRows: size(values.rows, base.importRows), big: size(values.big, base.big), postfix: size(values.postfix, base.postfix) };
-  for (const [k, v] of Object.entries(sizes)) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: must be a whole number ≥ 1`);
+  for (const [k, v] of Object.entries(sizes)) {
+    if (Number.isInteger(v) && v >= 1) continue;
+    console.error(`--${k === 'importRows' ? 'rows' : k}: must be a whole number ≥ 1`);
+    process.exit(2);
+  }
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;

@@ -114,7 +114,10 @@ function cut(template: string, marks: { text: string; html: string }): { pieces:
 
 /** The fields of one message that the skeleton leaves out, encoded and folded by nodemailer. */
 export function ownFields(fields: Record<string, string>): string {
-  const node = new MimeNode().createChild();
+  // A child node writes no MIME-Version. A given base boundary spares a random draw per node per
+  // message (1.9% of a render worker's time in the W1 profile): these nodes have no parts.
+  const unused = { baseBoundary: 'none' };
+  const node = new MimeNode(undefined, unused).createChild(undefined, unused);
   for (const [name, value] of Object.entries(fields)) node.setHeader(name, value);
   return node.buildHeaders();
 }
