@@ -8,6 +8,7 @@ import { registerMetrics } from '../../admin/metrics/metrics.js';
 import { buildAdminServer, type AdminServerDeps } from '../../admin/server.js';
 import { loadConfig } from '../../engine/config/load.js';
 import type { Config } from '../../engine/config/schema.js';
+import { createEngine, type Engine } from '../../engine/runtime.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 import type { Store } from '../../storage/store.js';
 import { tempDir } from './harness.js';
@@ -50,6 +51,30 @@ export async function adminWorld(
       store.close();
     },
   };
+}
+
+/**
+ * The admin server over an engine whose claim loop runs until `close`, so what the API changes
+ * reaches a running engine. `wire` names what of the engine the server gets (sources, keys…).
+ */
+export async function liveEngineWorld(
+  config: Config,
+  wire: (engine: Engine) => Partial<AdminServerDeps>,
+): Promise<{ app: App; store: Store; engine: Engine; close: () => Promise<void> }> {
+  let engine: Engine | undefined;
+  const world = await adminWorld({ config }, (s) => {
+    engine = createEngine(config, s, pino({ level: 'silent' }));
+    return wire(engine);
+  });
+  const live = engine!;
+  const running = live.scheduler.run(() => false);
+  const close = async () => {
+    live.scheduler.stop();
+    await running;
+    await live.close();
+    await world.close();
+  };
+  return { app: world.app, store: world.store, engine: live, close };
 }
 
 export async function login(app: App, email: string): Promise<Login> {

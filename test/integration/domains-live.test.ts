@@ -3,13 +3,12 @@ import { Resolver } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { pino } from 'pino';
 import { loadConfig } from '../../engine/config/load.js';
-import { createEngine, type Engine } from '../../engine/runtime.js';
+import type { Engine } from '../../engine/runtime.js';
 import type { Store } from '../../storage/store.js';
 import type { Received } from '../world/sink.js';
 import { startWorld, type World } from '../world/world.js';
-import { adminWorld, as, login, type App, type Login } from './admin-harness.js';
+import { as, liveEngineWorld, login, type App, type Login } from './admin-harness.js';
 import { tempDir, writeConfig } from './harness.js';
 
 /**
@@ -21,23 +20,15 @@ describe('sender domain keys changed live', () => {
   let app: App;
   let store: Store;
   let engine: Engine;
-  let running: Promise<void>;
   let close: () => Promise<void>;
 
   before(async () => {
     world = await startWorld({ domains: { 'keys.test': { mx: ['mx.keys.test'] } }, hosts: { 'mx.keys.test': '127.0.0.152' } });
     // Two render workers, so the new key has to reach more than one thread.
     const config = loadConfig(writeConfig(tempDir(), world, { sources: ['127.0.1.103'], extraToml: '[workers]\nthreads = 2' }));
-    ({ app, store, close } = await adminWorld({ config }, (s) => {
-      engine = createEngine(config, s, pino({ level: 'silent' }));
-      return { sources: engine, keys: engine };
-    }));
-    running = engine.scheduler.run(() => false);
+    ({ app, store, engine, close } = await liveEngineWorld(config, (e) => ({ sources: e, keys: e })));
   });
   after(async () => {
-    engine.scheduler.stop();
-    await running;
-    await engine.close();
     await close();
     await world.close();
   });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { loadConfig } from '../../engine/config/load.js';
 import { importCampaignCsv } from '../../engine/ingress/import.js';
@@ -145,6 +146,14 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
   return { child, done };
+}
+
+/** What `mxpress start` printed up to its banner's last line ("Stop with …"), waiting at most 30 s. */
+export async function startBanner(child: ChildProcess): Promise<string> {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 600 && !/Stop with/.test(out); i++) await sleep(50);
+  return out;
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliResult> {

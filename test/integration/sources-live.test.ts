@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { loadConfig } from '../../engine/config/load.js';
-import { createEngine, type Engine } from '../../engine/runtime.js';
+import type { Engine } from '../../engine/runtime.js';
 import type { Store } from '../../storage/store.js';
 import { startWorld, type World } from '../world/world.js';
-import { adminWorld, as, login, type App } from './admin-harness.js';
+import { as, liveEngineWorld, login, type App } from './admin-harness.js';
 import { tempDir, writeConfig } from './harness.js';
 
 /** Issue #5 part 7: a source and a pool added over the API are used by the running engine, no restart. */
@@ -15,23 +14,14 @@ describe('sources and pools changed live', () => {
   let app: App;
   let store: Store;
   let engine: Engine;
-  let running: Promise<void>;
   let close: () => Promise<void>;
 
   before(async () => {
     world = await startWorld({ domains: { 'live.test': { mx: ['mx.live.test'] } }, hosts: { 'mx.live.test': '127.0.0.151' } });
     const config = loadConfig(writeConfig(tempDir(), world, { sources: ['127.0.1.101'] }));
-    ({ app, store, close } = await adminWorld({ config }, (s) => {
-      engine = createEngine(config, s, pino({ level: 'silent' }));
-      return { sources: engine };
-    }));
-    // Runs until stopped: the API changes below reach it while it runs.
-    running = engine.scheduler.run(() => false);
+    ({ app, store, engine, close } = await liveEngineWorld(config, (e) => ({ sources: e })));
   });
   after(async () => {
-    engine.scheduler.stop();
-    await running;
-    await engine.close();
     await close();
     await world.close();
   });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../engine/config/load.js';
 import { EXIT } from '../../engine/cli/exit.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 import { startWorld, type World } from '../world/world.js';
-import { runCli, startCli, tempDir, writeConfig } from './harness.js';
+import { runCli, startBanner, startCli, tempDir, writeConfig } from './harness.js';
 
 /**
  * Issue #5 part 7 with #6: `[submission] pool` may name a pool added over the API. SMTP submission
@@ -42,9 +42,7 @@ describe('[submission] pool naming a pool added over the API', () => {
 
     const { child, done } = startCli(['start', '--config', configPath]);
     try {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      for (let i = 0; i < 600 && !/Stop with/.test(out); i++) await sleep(50);
+      const out = await startBanner(child);
       const url = /admin {5}(http:\/\/127\.0\.0\.1:\d+)\/console\//.exec(out)?.[1];
       assert.ok(url, `banner: ${out}`);
       const api = (method: string, path: string, body?: object) =>

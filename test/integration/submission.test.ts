@@ -18,7 +18,7 @@ import { openSqliteStore } from '../../storage/sqlite/store.js';
 import type { Store } from '../../storage/store.js';
 import { chat, openClient, send, type Target } from '../world/client.js';
 import { startWorld, type World } from '../world/world.js';
-import { ROOT, startCli, tempDir, writeConfig } from './harness.js';
+import { ROOT, startBanner, startCli, tempDir, writeConfig } from './harness.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const MESSAGE = (n: string) =>
@@ -153,9 +153,7 @@ describe('SMTP submission', () => {
     store.close();
     const { child, done } = startCli(['start', '--config', configPath]);
     try {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      for (let i = 0; i < 600 && !/Stop with/.test(out); i++) await sleep(50);
+      const out = await startBanner(child);
       const smtp = /submission (\S+):(\d+) /.exec(out);
       const admin = /admin {5}(http:\/\/127\.0\.0\.1:\d+)\/console\//.exec(out);
       assert.ok(smtp && admin, `banner: ${out}`);
