@@ -79,8 +79,11 @@ export class CompiledCache {
   constructor(
     private readonly deps: RenderDeps,
     max = 64,
-    /** Most bytes of submitted messages and attachments held; unbounded when not given. */
-    maxBytes = Infinity,
+    /**
+     * Most bytes of submitted messages and attachments held: a submitted message may be 25 MB, so
+     * a count alone would let each thread's cache grow to gigabytes.
+     */
+    maxBytes = 64 * 2 ** 20,
   ) {
     this.byId = new Lru(max, { maxWeight: maxBytes, weigh: contentBytes });
   }
@@ -88,7 +91,12 @@ export class CompiledCache {
   /** The compiled campaign, unless it was compiled from another revision (edited since). */
   get(id: number, revision: number): CompiledCampaign | undefined {
     const c = this.byId.get(id);
-    return c && (c.campaign.revision ?? 0) === revision ? c : undefined;
+    return c && revisionOf(c.campaign) === revision ? c : undefined;
+  }
+
+  /** Compiles `source` if it is of `revision`; undefined (nothing compiled) when edited since. */
+  addAt(source: CampaignSource, revision: number): CompiledCampaign | undefined {
+    return revisionOf(source.campaign) === revision ? this.add(source) : undefined;
   }
 
   add(source: CampaignSource): CompiledCampaign {
@@ -100,6 +108,8 @@ export class CompiledCache {
     this.byId.delete(id);
   }
 }
+
+const revisionOf = (c: { revision?: number }): number => c.revision ?? 0;
 
 function contentBytes(c: CompiledCampaign): number {
   return (c.raw?.length ?? 0) + c.attachments.reduce((n, a) => n + a.content.length, 0);
@@ -132,7 +142,7 @@ export class InProcessRenderer implements Renderer {
   }
 
   async render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
-    const c = this.cache.get(source.campaign.id, source.campaign.revision ?? 0) ?? this.cache.add(source);
+    const c = this.cache.get(source.campaign.id, revisionOf(source.campaign)) ?? this.cache.add(source);
     return renderCollecting(c, recipient, this.deps);
   }
 

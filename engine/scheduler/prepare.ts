@@ -199,11 +199,8 @@ export class Preparer {
     if (cached) return cached;
     // Handed over as committed: compiled from that, unless edited since (the cache's revision rule decides).
     const handed = this.handover.take(id);
-    if (handed && revision !== null) {
-      this.compiled.add(handed);
-      const c = this.compiled.get(id, revision);
-      if (c) return c;
-    }
+    const fromHanded = handed && revision !== null ? this.compiled.addAt(handed, revision) : undefined;
+    if (fromHanded) return fromHanded;
     const campaign = this.deps.store.getCampaign(id);
     if (!campaign) throw new Error(`claimed a recipient of unknown campaign ${id}`);
     return this.compiled.add({ campaign, attachments: this.deps.store.campaignAttachments(id), raw: this.deps.store.messages.raw(id) });

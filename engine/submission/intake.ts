@@ -4,7 +4,7 @@ import type { StoredMessage, Submission } from '../../storage/messages.js';
 import type { ImportResult, Store } from '../../storage/store.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
-import { readHeader } from './header.js';
+import { readHeader, type HeaderFacts } from './header.js';
 
 /** Why a submitted message is refused; `temporary` ones may succeed when tried again. */
 export class IntakeError extends Error {
@@ -59,7 +59,7 @@ export class Intake {
 
   /** Completes, stores and commits one message; resolves once it is on disk. */
   async take(m: SubmittedMessage, now: number): Promise<ImportResult> {
-    const sub = await prepareSubmission(m, now);
+    const sub = prepareSubmission(m, now);
     const result = await new Promise<ImportResult | Error>((done) => {
       if (this.pending.length === 0) setImmediate(() => this.commit(now));
       this.pending.push({ sub, done });
@@ -86,12 +86,12 @@ export class Intake {
  * Line ends made CRLF, a Message-ID and Date added when missing (RFC 6409 lets the submission agent
  * complete them), From and Subject read for the campaign row.
  */
-async function prepareSubmission(m: SubmittedMessage, now: number): Promise<Submission> {
+function prepareSubmission(m: SubmittedMessage, now: number): Submission {
   const wire = crlf(m.raw);
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
   // Only the header block is read: the body is sent as it is and need not be parsed here.
-  const header = await readHeader(headerBlock).catch(() => null);
+  const header = readHeaderOrNull(headerBlock);
   if (!header) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
   if (!header.from) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
   const fromAddress = header.from.address;
@@ -119,4 +119,12 @@ export function crlf(raw: Buffer): Buffer {
     if (at === 0 || raw[at - 1] !== 13) return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
   }
   return raw;
+}
+
+function readHeaderOrNull(block: Buffer): HeaderFacts | null {
+  try {
+    return readHeader(block);
+  } catch {
+    return null;
+  }
 }

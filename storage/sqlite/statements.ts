@@ -27,6 +27,8 @@ export class StatementCache {
    * makes these durable too.
    */
   unsynced<T>(write: () => T): T {
+    // SQLite refuses to change the level inside a transaction: there the write is synced with it.
+    if (this.db.inTransaction) return write();
     this.get('PRAGMA synchronous = NORMAL').run();
     try {
       return write();

@@ -28,7 +28,16 @@ test('unsynced writes run at synchronous = NORMAL and every later commit waits f
   });
   assert.equal(seen, 'NORMAL');
   assert.equal(level(sql), 'FULL');
+  assert.equal(sql.unsynced(() => level(sql)), 'NORMAL', 'the cached pragma statement takes effect on every call');
+  assert.equal(level(sql), 'FULL');
   assert.throws(() => sql.unsynced(() => sql.get('INSERT INTO nowhere VALUES (1)').run()), /no such table/);
   assert.equal(level(sql), 'FULL', 'restored after a failed write too');
+  assert.equal((sql.get('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 1);
+});
+
+test('inside a transaction an unsynced write runs synced with it (the level cannot change there)', () => {
+  const sql = cache();
+  const inside = sql.db.transaction(() => sql.unsynced(() => (sql.get('INSERT INTO t VALUES (2)').run(), level(sql))))();
+  assert.equal(inside, 'FULL');
   assert.equal((sql.get('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 1);
 });
