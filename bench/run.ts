@@ -3,8 +3,8 @@
  * Runs the workloads of issue 4 against a loopback world (DNS + sinks), each in its own process,
  * prints a table and writes bench/results/run-<time>.json. Every process and port is freed at the end.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './args.js';
@@ -50,9 +50,20 @@ function workloads(s: Sizes): { id: string; what: string; spec: Omit<WorkloadSpe
 const ENGINE_NODE_FLAGS = ['--max-semi-space-size=4'];
 const ENGINE_ENV = { MALLOC_ARENA_MAX: '2' };
 
-function runWorkload(spec: WorkloadSpec, profileDir: string | null): Promise<WorkloadResult> {
+/**
+ * `--built`: the workloads run compiled (dist/, as `npm start` runs the engine), not through tsx,
+ * which otherwise loads its compiler into the engine and into every render worker.
+ */
+function buildWorkload(): string {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { stdio: 'inherit' });
+  copyFileSync('engine/outcome/rules.toml', 'dist/engine/outcome/rules.toml');
+  return 'dist/bench/workload.js';
+}
+
+function runWorkload(spec: WorkloadSpec, profileDir: string | null, built: string | null): Promise<WorkloadResult> {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [...ENGINE_NODE_FLAGS, '--import', 'tsx', ...profile, 'bench/workload.ts', JSON.stringify(spec)];
+  const entry = built ? [built] : ['--import', 'tsx', 'bench/workload.ts'];
+  const args = [...ENGINE_NODE_FLAGS, ...profile, ...entry, JSON.stringify(spec)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ENGINE_ENV } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,8 +79,8 @@ function runWorkload(spec: WorkloadSpec, profileDir: string | null): Promise<Wor
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function table(rows: Row[], world: BenchWorld, quick: boolean): string {
-  const lines = [`mxpress bench${quick ? ' (quick)' : ''}: sink ${world.kind} on ${world.addresses.join(', ')} port ${world.port}; ${cpus().length} cores; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
+function table(rows: Row[], world: BenchWorld, quick: boolean, built: boolean): string {
+  const lines = [`mxpress bench${quick ? ' (quick)' : ''}: engine ${built ? 'built (dist/)' : 'under tsx'}; sink ${world.kind} on ${world.addresses.join(', ')} port ${world.port}; ${cpus().length} cores; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
   const w = (id: string) => rows.find((r) => r.id === id)?.result;
   const pf = rows.find((r) => r.id === 'compare-postfix')?.postfix;
   const data: Record<string, string>[] = [];
@@ -116,6 +127,7 @@ async function main(): Promise<void> {
     only: { type: 'string' },
     profile: { type: 'boolean' },
     'node-sink': { type: 'boolean' },
+    built: { type: 'boolean' },
     // Overrides of the sizes (e.g. a shorter full run on a busy machine); the table says what ran.
     deliver: { type: 'string' },
     rows: { type: 'string' },
@@ -135,6 +147,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;
+  const built = values.built ? buildWorkload() : null;
   const world = await startBenchWorld(DOMAINS, SITES, values['node-sink'] ? 'node' : 'smtp-sink');
   const rows: Row[] = [];
   const stop = () => void world.close().finally(() => process.exit(130));
@@ -147,7 +160,7 @@ async function main(): Promise<void> {
       const full: WorkloadSpec = { ...spec, dns: world.dns.server, port: world.port };
       const row: Row = { id, what };
       try {
-        row.result = await runWorkload(full, profileDir ? join(profileDir, id) : null);
+        row.result = await runWorkload(full, profileDir ? join(profileDir, id) : null, built);
       } catch (err) {
         row.error = (err as Error).message;
       }
@@ -170,10 +183,10 @@ async function main(): Promise<void> {
   } finally {
     await world.close();
   }
-  const text = table(rows, world, quick);
+  const text = table(rows, world, quick, built !== null);
   console.log(text);
   const file = join(RESULTS, `run-${stamp}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, sink: world.kind, cores: cpus().length, cpu: cpus()[0]?.model, sizes, rows, profileDir }, null, 2));
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, built: built !== null, sink: world.kind, cores: cpus().length, cpu: cpus()[0]?.model, sizes, rows, profileDir }, null, 2));
   console.log(`\nJSON: ${file}${profileDir ? `\nCPU profiles (one folder per workload): ${profileDir}` : ''}`);
 }
 
