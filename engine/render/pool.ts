@@ -100,9 +100,6 @@ export class PiscinaRenderer implements Renderer {
     });
   }
 
-  /** Workers drop campaigns least recently used; there is no message to every worker to send. */
-  forget(): void {}
-
   /**
    * Each worker takes the new set with the first task it gets that finds it holding another one;
    * tasks already handed out finish with the set they started with. The keys are parsed here first,

@@ -23,8 +23,6 @@ export interface Rendered {
 export interface Renderer {
   /** The message for `recipient` (for an identical campaign: for every recipient of the job). */
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered>;
-  /** The campaign is finished or gone: drop what was compiled for it. */
-  forget(campaignId: number): void;
   /** Messages rendered from now on are signed with these keys (a sender domain was added or removed). */
   setKeys(keys: KeySpec[]): void;
   close(): Promise<void>;
@@ -103,10 +101,6 @@ export class CompiledCache {
     const c = compileCampaign(source.campaign, source.attachments, this.deps, asBuffer(source.raw));
     return this.byId.set(source.campaign.id, c);
   }
-
-  delete(id: number): void {
-    this.byId.delete(id);
-  }
 }
 
 const revisionOf = (c: { revision?: number }): number => c.revision ?? 0;
@@ -144,10 +138,6 @@ export class InProcessRenderer implements Renderer {
   async render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
     const c = this.cache.get(source.campaign.id, revisionOf(source.campaign)) ?? this.cache.add(source);
     return renderCollecting(c, recipient, this.deps);
-  }
-
-  forget(campaignId: number): void {
-    this.cache.delete(campaignId);
   }
 
   setKeys(keys: KeySpec[]): void {

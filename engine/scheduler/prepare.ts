@@ -89,12 +89,6 @@ export class Preparer {
     this.deps.warmup.flush();
   }
 
-  /** Drops compiled templates of campaigns that are gone or finished. */
-  forget(campaignId: number): void {
-    this.compiled.delete(campaignId);
-    this.deps.renderer.forget(campaignId);
-  }
-
   private async prepareDomain(domain: string, recipients: ClaimedRecipient[], revision: (id: number) => number | null): Promise<void> {
     const route = await this.deps.resolver.route(domain);
     if (route.kind === 'failure') {
