@@ -4,7 +4,7 @@
  * prints a table and writes bench/results/run-<time>.json. Every process and port is freed at the end.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './args.js';
@@ -55,8 +55,9 @@ const ENGINE_ENV = { MALLOC_ARENA_MAX: '2' };
  * which otherwise loads its compiler into the engine and into every render worker.
  */
 function buildWorkload(): string {
+  // The build npm start uses (with its copy of the bounce rules), then the workload beside it.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { stdio: 'inherit' });
-  copyFileSync('engine/outcome/rules.toml', 'dist/engine/outcome/rules.toml');
   return 'dist/bench/workload.js';
 }
 

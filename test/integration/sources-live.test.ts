@@ -5,7 +5,7 @@ import { loadConfig } from '../../engine/config/load.js';
 import type { Engine } from '../../engine/runtime.js';
 import type { Store } from '../../storage/store.js';
 import { startWorld, type World } from '../world/world.js';
-import { as, liveEngineWorld, login, type App } from './admin-harness.js';
+import { as, liveEngineWorld, login, type App, type Login } from './admin-harness.js';
 import { tempDir, writeConfig } from './harness.js';
 
 /** Issue #5 part 7: a source and a pool added over the API are used by the running engine, no restart. */
@@ -26,6 +26,24 @@ describe('sources and pools changed live', () => {
     await world.close();
   });
 
+  /** A list of `users`@live.test owned by one@x.test. */
+  function makeList(name: string, users: string[]): number {
+    const listId = store.lists.begin(name, store.userByEmail('one@x.test')!.id, 1);
+    store.lists.upsert(listId, users.map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
+    store.lists.finish(listId, [], 1);
+    return listId;
+  }
+
+  /** A campaign on `listId` sent from `pool`, started over the API; the engine woken. */
+  async function startCampaign(one: Login, name: string, subject: string, listId: number, pool: string): Promise<number> {
+    const made = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name, from: 'news@sender.test', subject, text: 'T', lists: [listId], pool } });
+    assert.equal(made.statusCode, 201, made.body);
+    const id = (made.json() as { id: number }).id;
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/start`, headers: as(one) })).statusCode, 200);
+    engine.scheduler.wake();
+    return id;
+  }
+
   test('add a source and a pool over the API, start a campaign on it: the sink sees the mail come from the new address', async () => {
     const root = await login(app, 'root@x.test');
     const one = await login(app, 'one@x.test');
@@ -34,14 +52,8 @@ describe('sources and pools changed live', () => {
     const pool = await app.inject({ method: 'POST', url: '/api/v1/pools', headers: as(root), payload: { name: 'fresh', sources: [{ address: '127.0.1.102' }] } });
     assert.equal(pool.statusCode, 201, pool.body);
 
-    const listId = store.lists.begin('Live', store.userByEmail('one@x.test')!.id, 1);
-    store.lists.upsert(listId, ['ann', 'bob', 'cat'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
-    store.lists.finish(listId, [], 1);
-    const made = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Fresh', from: 'news@sender.test', subject: 'S', text: 'T', lists: [listId], pool: 'fresh' } });
-    assert.equal(made.statusCode, 201, made.body);
-    const id = (made.json() as { id: number }).id;
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/start`, headers: as(one) })).statusCode, 200);
-    engine.scheduler.wake();
+    const listId = makeList('Live', ['ann', 'bob', 'cat']);
+    await startCampaign(one, 'Fresh', 'S', listId, 'fresh');
 
     // Bounded wait: three messages, however slow the machine.
     const got = () => world.received().filter((m) => m.rcptTo.some((r) => r.endsWith('@live.test')));
@@ -52,10 +64,7 @@ describe('sources and pools changed live', () => {
     // And the other way: the pool now names the config source; the next campaign goes out from it.
     const changed = await app.inject({ method: 'PUT', url: '/api/v1/pools/fresh', headers: as(root), payload: { sources: [{ address: '127.0.1.101' }] } });
     assert.equal(changed.statusCode, 200, changed.body);
-    const second = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Again', from: 'news@sender.test', subject: 'S2', text: 'T', lists: [listId], pool: 'fresh' } });
-    const id2 = (second.json() as { id: number }).id;
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id2}/start`, headers: as(one) })).statusCode, 200);
-    engine.scheduler.wake();
+    await startCampaign(one, 'Again', 'S2', listId, 'fresh');
     const again = () => world.received().filter((m) => m.data.toString().includes('Subject: S2'));
     for (let i = 0; i < 300 && again().flatMap((m) => m.rcptTo).length < 3; i++) await sleep(100);
     assert.equal(again().flatMap((m) => m.rcptTo).length, 3);
@@ -71,13 +80,7 @@ describe('sources and pools changed live', () => {
     assert.equal(added.statusCode, 201, added.body);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/pools', headers: as(root), payload: { name: 'warming', sources: [{ address: '127.0.1.106' }] } })).statusCode, 201);
 
-    const listId = store.lists.begin('Warming', store.userByEmail('one@x.test')!.id, 1);
-    store.lists.upsert(listId, ['w1', 'w2', 'w3', 'w4', 'w5'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
-    store.lists.finish(listId, [], 1);
-    const made = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Warming', from: 'news@sender.test', subject: 'Warm', text: 'T', lists: [listId], pool: 'warming' } });
-    const id = (made.json() as { id: number }).id;
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/start`, headers: as(one) })).statusCode, 200);
-    engine.scheduler.wake();
+    const id = await startCampaign(one, 'Warming', 'Warm', makeList('Warming', ['w1', 'w2', 'w3', 'w4', 'w5']), 'warming');
 
     // Settled: 2 delivered and 3 held for tomorrow (bounded wait, however slow the machine).
     const statuses = () => Object.fromEntries(store.campaignSummary(id).counts.map((c) => [c.status, c.count]));
@@ -91,13 +94,7 @@ describe('sources and pools changed live', () => {
 
     // Ended over the API: the engine stops capping the source, so a new campaign goes out whole today.
     assert.equal((await app.inject({ method: 'DELETE', url: '/api/v1/sources/127.0.1.106/warmup', headers: as(root) })).statusCode, 200);
-    const list2 = store.lists.begin('Warm now', store.userByEmail('one@x.test')!.id, 1);
-    store.lists.upsert(list2, ['v1', 'v2', 'v3'].map((u) => ({ email: `${u}@live.test`, domain: 'live.test', attrs: {} })), 1);
-    store.lists.finish(list2, [], 1);
-    const again = await app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: as(one), payload: { name: 'Warm now', from: 'news@sender.test', subject: 'Warm now', text: 'T', lists: [list2], pool: 'warming' } });
-    const id2 = (again.json() as { id: number }).id;
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id2}/start`, headers: as(one) })).statusCode, 200);
-    engine.scheduler.wake();
+    const id2 = await startCampaign(one, 'Warm now', 'Warm now', makeList('Warm now', ['v1', 'v2', 'v3']), 'warming');
     const statuses2 = () => Object.fromEntries(store.campaignSummary(id2).counts.map((c) => [c.status, c.count]));
     for (let i = 0; i < 300 && statuses2().delivered !== 3; i++) await sleep(100);
     assert.deepEqual(statuses2(), { delivered: 3 });
