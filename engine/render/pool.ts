@@ -37,11 +37,12 @@ const YOUNG_GENERATION_MB = 12;
 /**
  * Without a limit of its own a worker takes the process's (a quarter of the host's memory) and V8
  * lets its old generation grow towards it between full collections, so RSS creeps up all run long.
- * Any stated limit makes V8 collect sooner: W5 at 100,000 messages peaked at 279 MB unlimited,
- * 237 MB at 512 and 234 MB at 32, at the same throughput. 512 MB stays far above what a
- * worker holds: its compiled-campaign cache (64 MB by default) and a message in the making (at most
- * 10 MB of attachments, base64-encoded). A worker past it is ended and replaced: its task fails and
- * its recipients go back to the queue, as when a worker dies (test/integration/render-pool.test.ts).
+ * A limit of up to about 1 GB makes V8 collect sooner: W5 at 100,000 messages peaked at 279 MB
+ * unlimited, 234–243 MB from 32 to 1024, 278 MB at 2048, at the same throughput. 512 MB holds a
+ * campaign at the API's largest template (5,000,000 characters of HTML and the text made from it
+ * need 300–360 MB while compiling). Compiled campaigns stay cached, so many such campaigns in one
+ * worker can pass it: the worker is then ended and replaced, empty, its task fails and its
+ * recipients go back to the queue, as when a worker dies (test/integration/render-pool.test.ts).
  */
 const OLD_GENERATION_MB = 512;
 

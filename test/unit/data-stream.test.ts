@@ -86,6 +86,23 @@ for (const [build, file] of builds) {
       });
     }
 
+    // Unpatched, the stream pushes the body and the end-of-data line apart (two socket writes):
+    // this is also what tells that the patch is in place after an install.
+    test('a message of up to 256 KB leaves as one chunk with its end line; a larger one as two', async () => {
+      const DataStream = await load(file);
+      for (const [size, pushes] of [[10_240, 1], [256 * 1024, 1], [256 * 1024 + 1, 2]] as const) {
+        const body = Buffer.alloc(size, 'a');
+        const stream = new DataStream();
+        const parts: Buffer[] = [];
+        stream.on('data', (b: Buffer) => parts.push(b));
+        const ended = new Promise((resolve) => stream.once('end', resolve));
+        stream.end(body);
+        await ended;
+        assert.equal(parts.length, pushes, `${size} bytes`);
+        assert.equal(Buffer.concat(parts).toString('latin1'), `${body.toString('latin1')}\r\n.\r\n`);
+      }
+    });
+
     test('20,000 random inputs of CR, LF, dot and letters, cut into chunks anywhere', async () => {
       const DataStream = await load(file);
       const next = random(20261123);
