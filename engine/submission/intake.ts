@@ -91,8 +91,7 @@ function prepareSubmission(m: SubmittedMessage, now: number): Submission {
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
   // Only the header block is read: the body is sent as it is and need not be parsed here.
-  const header = readHeaderOrNull(headerBlock);
-  if (!header) throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
+  const header = readHeaderOrRefuse(headerBlock);
   if (!header.from) throw new IntakeError('INTAKE_NO_FROM', 'the message has no From address: it is needed for the DKIM signature and DMARC');
   const fromAddress = header.from.address;
   const fromName = header.from.name.replace(/["\\\r\n]/g, '').trim();
@@ -121,10 +120,10 @@ export function crlf(raw: Buffer): Buffer {
   return raw;
 }
 
-function readHeaderOrNull(block: Buffer): HeaderFacts | null {
+function readHeaderOrRefuse(block: Buffer): HeaderFacts {
   try {
     return readHeader(block);
   } catch {
-    return null;
+    throw new IntakeError('INTAKE_UNPARSABLE', 'the message header could not be parsed');
   }
 }

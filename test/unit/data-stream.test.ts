@@ -24,7 +24,8 @@ async function load(file: string): Promise<DataStreamClass> {
   return 'prototype' in mod.default ? mod.default : mod.default.default;
 }
 
-async function wire(DataStream: DataStreamClass, chunks: (Buffer | string)[]): Promise<{ out: string; inBytes: number; outBytes: number }> {
+/** What the stream writes for these chunks, and in how many pushes (each one a socket write). */
+async function wire(DataStream: DataStreamClass, chunks: (Buffer | string)[]): Promise<{ out: string; pushes: number; inBytes: number; outBytes: number }> {
   const stream = new DataStream();
   const parts: Buffer[] = [];
   stream.on('data', (b: Buffer) => parts.push(b));
@@ -32,7 +33,7 @@ async function wire(DataStream: DataStreamClass, chunks: (Buffer | string)[]): P
   for (const c of chunks) stream.write(c);
   stream.end();
   await ended;
-  return { out: Buffer.concat(parts).toString('latin1'), inBytes: stream.inByteCount, outBytes: stream.outByteCount };
+  return { out: Buffer.concat(parts).toString('latin1'), pushes: parts.length, inBytes: stream.inByteCount, outBytes: stream.outByteCount };
 }
 
 /** The rules, byte by byte: what the wire must carry for this input. */
@@ -92,14 +93,9 @@ for (const [build, file] of builds) {
       const DataStream = await load(file);
       for (const [size, pushes] of [[10_240, 1], [256 * 1024, 1], [256 * 1024 + 1, 2]] as const) {
         const body = Buffer.alloc(size, 'a');
-        const stream = new DataStream();
-        const parts: Buffer[] = [];
-        stream.on('data', (b: Buffer) => parts.push(b));
-        const ended = new Promise((resolve) => stream.once('end', resolve));
-        stream.end(body);
-        await ended;
-        assert.equal(parts.length, pushes, `${size} bytes`);
-        assert.equal(Buffer.concat(parts).toString('latin1'), `${body.toString('latin1')}\r\n.\r\n`);
+        const got = await wire(DataStream, [body]);
+        assert.equal(got.pushes, pushes, `${size} bytes`);
+        assert.equal(got.out, `${body.toString('latin1')}\r\n.\r\n`);
       }
     });
 
