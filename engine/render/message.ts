@@ -4,7 +4,7 @@ import type { DkimSigner } from '../dkim/sign.js';
 import type { Attachment, Campaign } from '../../storage/store.js';
 import type { MessageDecorator } from './decorate.js';
 import { compileTemplate, escapeHtml, flattenHeaderValue, isStatic, renderTemplate, type Template } from './template.js';
-import { textFromHtmlTemplate } from './text.js';
+import { textTemplateFromHtml } from './text.js';
 import { assemble, buildSkeleton, ownFields, type Skeleton } from './skeleton.js';
 
 /** What every message of the engine shares: built once from the config and passed in. */
@@ -23,8 +23,12 @@ export interface CompiledCampaign {
   campaign: Campaign;
   subject: Template;
   html: Template | null;
-  /** The campaign's text, or one generated from its HTML. */
-  text: Template | null;
+  /**
+   * The campaign's text; 'from-html' until the first render in the thread that renders makes it from
+   * the HTML (the main thread compiles campaigns only to route them and never needs it: html-to-text
+   * takes up to seconds on a large template).
+   */
+  text: Template | 'from-html' | null;
   /**
    * True when every recipient gets the same bytes (no merge tag, no per-recipient unsubscribe link),
    * so recipients can share one transaction.
@@ -44,10 +48,11 @@ export interface CompiledCampaign {
 export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
   const subject = compileTemplate(campaign.subject);
   const html = campaign.html === null ? null : compileTemplate(campaign.html);
-  const textSource = campaign.text ?? (campaign.html === null ? null : textFromHtmlTemplate(campaign.html));
-  const text = textSource === null ? null : compileTemplate(textSource);
+  const text = campaign.text !== null ? compileTemplate(campaign.text) : html === null ? null : 'from-html';
   const fromDomain = domainToASCII(/@([^>\s]+)>?\s*$/.exec(campaign.from)?.[1] ?? '') || 'localhost';
-  const identical = raw !== null || ([subject, html, text].every((t) => t === null || isStatic(t)) && deps.decorator === null);
+  // A text made from the HTML has no tag the HTML lacks, so it is static when the HTML is.
+  const own = [subject, html, text === 'from-html' ? null : text];
+  const identical = raw !== null || (own.every((t) => t === null || isStatic(t)) && deps.decorator === null);
   return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps), raw };
 }
 
@@ -87,6 +92,7 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
     Date: new Date().toUTCString().replace(/GMT/, '+0000'),
     ...(decorator ? unsubscribeHeaders(decorator, ctx) : {}),
   };
+  if (c.text === 'from-html') c.text = textTemplateFromHtml(c.html!);
   const text = c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined;
   const message = assemble(await c.skeleton, ownFields(own), { html, text });
   return deps.signer.sign(message, c.fromDomain);

@@ -1,19 +1,45 @@
-import { convert } from 'html-to-text';
+import { convert, type HtmlToTextOptions } from 'html-to-text';
+import type { Template, TemplatePart } from './template.js';
 
 /**
- * A text part from an HTML template, made once per campaign. Merge tags are kept as tags (swapped for
- * placeholder words while html-to-text wraps lines, so a tag with spaces inside is never broken), and
- * filled per recipient like any text template: raw values, no HTML escaping.
+ * Elements nested deeper than this are left out of the generated text (html-to-text walks the tree
+ * recursively: about 1,600 levels overflow the main thread's stack). Real mail nests a few dozen.
  */
-export function textFromHtmlTemplate(html: string): string {
-  const tags: string[] = [];
-  const guarded = html.replace(/\{\{[\s\S]*?\}\}/g, (tag) => `MXPRESSTAG${tags.push(tag) - 1}X`);
-  const text = convert(guarded, {
-    wordwrap: 76,
-    selectors: [
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'img', format: 'skip' },
-    ],
-  });
-  return text.replace(/MXPRESSTAG(\d+)X/g, (_, i: string) => tags[Number(i)]!);
+const MAX_DEPTH = 256;
+const PLACEHOLDER = /MXPRESSTAG(\d+)X/g;
+
+/** Exported for the test that holds the patched html-to-text to the library's own result. */
+export const TEXT_OPTIONS: HtmlToTextOptions = {
+  wordwrap: 76,
+  limits: { maxDepth: MAX_DEPTH },
+  selectors: [
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', format: 'skip' },
+  ],
+};
+
+/**
+ * The text part for an HTML template, made once per campaign in the thread that renders. Merge tags
+ * stay tags: each is swapped for a placeholder word while html-to-text wraps lines (so a tag with
+ * spaces inside is never broken), and the text is built as template parts, not compiled again: braces
+ * that the HTML spells as entities (`&#123;&#123;`) are literal text there, as in the HTML part.
+ * Values are filled per recipient like any text template: raw, no HTML escaping.
+ */
+export function textTemplateFromHtml(html: Template): Template {
+  const tags: Exclude<TemplatePart, string>[] = [];
+  const guarded = html.parts.map((p) => (typeof p === 'string' ? p : `MXPRESSTAG${tags.push(p) - 1}X`)).join('');
+  const text = convert(guarded, TEXT_OPTIONS);
+  const parts: TemplatePart[] = [];
+  let at = 0;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    // A placeholder the HTML itself happened to spell stays text.
+    const tag = tags[Number(m[1])];
+    if (!tag) continue;
+    if (m.index > at) parts.push(text.slice(at, m.index));
+    parts.push(tag);
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  const keys = [...new Set(parts.flatMap((p) => (typeof p === 'string' ? [] : [p.key])))];
+  return { parts, keys };
 }

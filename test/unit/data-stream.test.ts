@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * nodemailer's DataStream (the DATA body as it goes on the wire) is patched to find line breaks with
- * Buffer#indexOf instead of reading every byte in JS (engine/delivery/patches/, docs/benchmarks.md).
+ * Buffer#indexOf instead of reading every byte in JS (engine/patches/, docs/benchmarks.md).
  * These tests hold both of its builds to the rules it must keep: CRLF line ends only, a dot at a
  * line start doubled, and the end-of-data line.
  */

@@ -5,6 +5,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DkimSigner } from '../../engine/dkim/sign.js';
 import { compileCampaign, renderMessage, type RenderDeps } from '../../engine/render/message.js';
+import { textTemplateFromHtml } from '../../engine/render/text.js';
 import { buildSkeleton, encodePart } from '../../engine/render/skeleton.js';
 import { escapeHtml, flattenHeaderValue, renderTemplate } from '../../engine/render/template.js';
 import type { Attachment, Campaign } from '../../storage/store.js';
@@ -35,6 +36,7 @@ const attachments: Attachment[] = [
 
 async function reference(c: Campaign, files: Attachment[], attrs: Record<string, string>, email: string): Promise<ParsedMail> {
   const compiled = compileCampaign(c, files, deps);
+  const text = compiled.text === 'from-html' ? textTemplateFromHtml(compiled.html!) : compiled.text;
   const vars = { ...attrs, email };
   const composer = new MailComposer({
     from: c.from,
@@ -42,7 +44,7 @@ async function reference(c: Campaign, files: Attachment[], attrs: Record<string,
     replyTo: c.replyTo ?? undefined,
     subject: flattenHeaderValue(renderTemplate(compiled.subject, vars, {})),
     html: compiled.html ? renderTemplate(compiled.html, vars, { escape: escapeHtml }) : undefined,
-    text: compiled.text ? renderTemplate(compiled.text, vars, {}) : undefined,
+    text: text ? renderTemplate(text, vars, {}) : undefined,
     attachments: files.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, cid: a.cid ?? undefined })),
     headers: compiled.headers,
     encoding: c.transferEncoding === 'auto' || !c.transferEncoding ? undefined : c.transferEncoding,
