@@ -86,6 +86,7 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
   let scheduler: Scheduler | null = null;
   const report: Scheduler['report'] = (r, result, ctx) => scheduler!.report(r, result, ctx);
   const release: Scheduler['release'] = (r, err) => scheduler!.release(r, err);
+  const pause: Scheduler['pause'] = (campaignId, reason) => scheduler!.pause(campaignId, reason);
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
   // From the store: the config's schedules were seeded with its sources, API sources' set over the API.
   const warmup = new WarmupLedger(set.warmup, store, now);
@@ -119,6 +120,7 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     inBackoff: (sourceIp, siteKey) => egress.inBackoff(sourceIp, siteKey),
     report,
     release,
+    pause,
     postpone,
     enqueue: (source, site, route, job) => egress.enqueue(source, site, route, job),
     onMissingTag: o.onMissingTag,

@@ -64,6 +64,8 @@ export interface Campaign extends CampaignInput {
   testOf?: number | null;
   /** Content edits so far (0 as created): compiled templates are valid for one revision only. */
   revision?: number;
+  /** Why the engine paused it: its messages could not be built. Null when a person paused it, or it is not paused. */
+  pausedReason?: string | null;
 }
 
 export interface NewRecipient {
@@ -97,8 +99,9 @@ export interface CampaignStore {
   /**
    * Moves a campaign to `to` if its status is one of `from` (one statement: a race has one winner);
    * null when it was not. To `cancelled`: its live recipients end `cancelled` in the same transaction.
+   * `pausedReason` is kept with a move to `paused` (the engine's own pause); any move clears the one before.
    */
-  transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null;
+  transitionCampaign(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number, pausedReason?: string): Campaign | null;
   /** Sets or clears the start time of a draft or paused campaign. */
   setSendAt(id: number, sendAt: number | null): void;
   /** Scheduled campaigns whose time has come become `running`; returns how many. */

@@ -20,6 +20,10 @@ export const campaignSchema = {
     sendAt: { type: ['integer', 'null'] },
     createdAt: { type: 'integer' },
     ownerId: { type: ['integer', 'null'] },
+    pausedReason: {
+      type: ['string', 'null'],
+      description: 'Why the engine paused the campaign: its messages could not be built (a render that fails or times out, a template that does not compile). Null when a person paused it or it is not paused; resume clears it.',
+    },
   },
 } as const;
 

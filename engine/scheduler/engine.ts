@@ -26,7 +26,7 @@ export interface SchedulerDeps {
   now: () => number;
   /** Called on every round of the loop and once after draining (publishes path state; throttles itself). */
   tick?: (now: number, final: boolean) => void;
-  log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+  log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   /** Told when a recipient leaves the window (its rendered message may be freed), and when stopping. */
   budget?: { settled: (recipientId: number) => void; close: () => void };
 }
@@ -199,6 +199,17 @@ export class Scheduler {
     if (!this.settle(r.id)) return;
     this.deps.store.releaseLeases(at, [r.id]);
     this.poke();
+  };
+
+  /**
+   * The campaign's messages cannot be built: it is paused (if still running) with the reason, which
+   * the API and the console show; resume clears it. Not while stopping: a failure then may be the
+   * render pool closing.
+   */
+  readonly pause = (campaignId: number, reason: string): void => {
+    if (this.stopping) return;
+    const paused = this.deps.store.transitionCampaign(campaignId, ['running'], 'paused', this.deps.now(), reason);
+    if (paused) this.deps.log.error({ campaignId, reason }, 'campaign paused: its messages could not be built');
   };
 
   /** Not an attempt: the recipient goes back to the queue and is tried again in a minute. */

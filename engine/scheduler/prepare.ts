@@ -11,6 +11,7 @@ import { CompiledCache, sourceOf, type CampaignSource, type Rendered, type Rende
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
+import { BuildFailures } from './build-failures.js';
 import { Handover } from './handover.js';
 import type { Pools } from './pools.js';
 import type { WarmupLedger } from './warmup.js';
@@ -29,6 +30,8 @@ export interface PrepareDeps {
   postpone: (r: ClaimedRecipient, at: number) => void;
   /** A recipient that could not be prepared (a bug or a broken campaign, not a delivery attempt). */
   release: (r: ClaimedRecipient, err: Error) => void;
+  /** The campaign's messages cannot be built (BuildFailures): it is paused with this reason. */
+  pause: (campaignId: number, reason: string) => void;
   onMissingTag?: (campaignId: number, key: string) => void;
   /** For this thread's compile of a campaign: whether its messages are identical, and its fixed parts. */
   render: RenderDeps;
@@ -43,9 +46,13 @@ export interface PrepareDeps {
 /** Campaigns compiled in this thread at most (every submitted message is one), and the most bytes of their messages and attachments held. */
 const COMPILED_CAMPAIGNS = 1000;
 const COMPILED_BYTES = 64 * 2 ** 20;
+/** Messages of a campaign that fail to build in a row before it is paused (each failed alone already: pool.ts). */
+const BUILD_FAILURES_TO_PAUSE = 3;
 /** Submitted messages held between their commit and their claim, at most. */
 const HANDOVER = { messages: 10_000, bytes: 64 * 2 ** 20, staleMs: 10 * 60_000 };
 
+/** A pause reason is read by people: the first part of a long error is enough. */
+const MAX_REASON = 500;
 const NO_CONTEXT: AttemptContext = { sourceIp: null, mxHost: null, durationMs: 0, tls: 'none' };
 
 /**
@@ -57,6 +64,7 @@ export class Preparer {
   /** This thread's compiles (routing needs the pool, envelope sender and whether messages are identical). */
   private readonly compiled: CompiledCache;
   private readonly handover = new Handover(HANDOVER);
+  private readonly failures = new BuildFailures(BUILD_FAILURES_TO_PAUSE);
 
   constructor(private readonly deps: PrepareDeps) {
     this.compiled = new CompiledCache(deps.render, COMPILED_CAMPAIGNS, COMPILED_BYTES);
@@ -104,7 +112,7 @@ export class Preparer {
       try {
         campaign = this.campaign(campaignId, revision(campaignId));
       } catch (err) {
-        for (const r of group) this.deps.release(r, err as Error);
+        this.failed(campaignId, group, err as Error);
         continue;
       }
       routed.push(this.routeCampaign(route, site, campaign, sourceOf(campaign), group));
@@ -167,11 +175,19 @@ export class Preparer {
       rendered = await this.deps.renderer.render(source, { id: first.id, email: first.email, attrs: first.attrs });
     } catch (err) {
       out.giveBack(recipients.length);
-      for (const r of recipients) this.deps.release(r, err as Error);
+      this.failed(source.campaign.id, recipients, err as Error);
       return;
     }
+    this.failures.built(source.campaign.id);
     for (const key of rendered.missing) this.deps.onMissingTag?.(source.campaign.id, key);
     out.enqueue({ mailFrom, recipients, message: rendered.message });
+  }
+
+  /** Back to the queue; past the limit of failures in a row, the campaign is paused too. */
+  private failed(campaignId: number, recipients: ClaimedRecipient[], err: Error): void {
+    for (const r of recipients) this.deps.release(r, err);
+    if (!this.failures.failed(campaignId)) return;
+    this.deps.pause(campaignId, `${BUILD_FAILURES_TO_PAUSE} of its messages in a row could not be built; the last: ${err.message}`.slice(0, MAX_REASON));
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */

@@ -22,6 +22,7 @@ export interface CampaignRow {
   owner_id: number | null;
   test_of: number | null;
   revision: number;
+  paused_reason: string | null;
 }
 
 // Run per campaign and per recipient row of an import: module constants, so the cache finds them at once.
@@ -94,8 +95,8 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
     })();
   };
 
-  const transition = (id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): Campaign | null =>
-    transitionCampaign(sql, id, from, to, now) ? getCampaign(id) : null;
+  const transition = (id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number, reason?: string): Campaign | null =>
+    transitionCampaign(sql, id, from, to, now, reason) ? getCampaign(id) : null;
 
   const setCampaignOwner = (id: number, userId: number): void => {
     sql.get(`UPDATE campaigns SET owner_id = ? WHERE id = ?`).run(userId, id);
@@ -205,5 +206,6 @@ export function toCampaign(r: CampaignRow): Campaign {
     ownerId: r.owner_id,
     testOf: r.test_of,
     revision: r.revision,
+    pausedReason: r.paused_reason,
   };
 }

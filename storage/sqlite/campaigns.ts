@@ -18,11 +18,14 @@ export function applySuppressions(sql: StatementCache, campaignId: number): numb
 }
 
 /** Compare-and-set on the status; the side effects of entering `to` happen in the same transaction. */
-export function transitionCampaign(sql: StatementCache, id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number): boolean {
+export function transitionCampaign(sql: StatementCache, id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: number, pausedReason?: string): boolean {
   return sql.db.transaction(() => {
     const marks = from.map(() => '?').join(', ');
     const finished = to === 'cancelled' || to === 'finished' ? now : null;
-    const changed = sql.get(`UPDATE campaigns SET status = ?, finished_at = ? WHERE id = ? AND status IN (${marks})`).run(to, finished, id, ...from).changes;
+    const reason = to === 'paused' ? (pausedReason ?? null) : null;
+    const changed = sql
+      .get(`UPDATE campaigns SET status = ?, finished_at = ?, paused_reason = ? WHERE id = ? AND status IN (${marks})`)
+      .run(to, finished, reason, id, ...from).changes;
     if (changed === 0) return false;
     // Addresses suppressed since the upload (unsubscribes, bounces elsewhere) are not sent to.
     if (to === 'running' || to === 'scheduled') applySuppressions(sql, id);

@@ -393,4 +393,9 @@ export const MIGRATIONS: readonly string[] = [
   -- instead of every campaign ever made (every submitted message is one).
   CREATE INDEX campaigns_running ON campaigns (id) WHERE status = 'running';
   `,
+  `
+  -- Why the engine paused a campaign (its messages could not be built); NULL when a person paused it
+  -- or it is not paused: every change of status sets it.
+  ALTER TABLE campaigns ADD COLUMN paused_reason TEXT;
+  `,
 ];

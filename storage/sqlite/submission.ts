@@ -30,6 +30,7 @@ function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
     owner_id: sub.ownerId,
     test_of: null,
     revision: 0,
+    paused_reason: null,
   };
 }
 

@@ -12,13 +12,14 @@ import { loadConfig } from '../../engine/config/load.js';
 import { createEngine, type Engine } from '../../engine/runtime.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 import type { Store } from '../../storage/store.js';
-import { tempDir, writeConfig } from '../integration/harness.js';
+import { CAMPAIGN, tempDir, writeConfig } from '../integration/harness.js';
 import { startWorld, type World } from '../world/world.js';
 
 /**
  * The console in Chromium against the real server, the real engine and the test world: log in,
  * create a campaign from a 50-row CSV (2 invalid rows), start it, pause and resume it, watch 48
- * delivered, export the failures; add a sender domain, a source range and a pool; suppress an address and remove it. Every wait is bounded;
+ * delivered, export the failures; add a sender domain, a source range and a pool; suppress an address and remove it;
+ * see why the engine paused a campaign whose messages cannot be built. Every wait is bounded;
  * everything is closed in `after`.
  */
 const WAIT = 60_000;
@@ -128,6 +129,7 @@ describe('web console in Chromium', () => {
     assert.ok(settled < 48, `paused with ${settled} delivered`);
     await page.getByTestId('count-delivered').filter({ hasText: new RegExp(`^${settled} \\(`) }).waitFor();
     await page.waitForTimeout(2500);
+    assert.equal(await page.getByTestId('paused-reason').count(), 0, 'paused by a person: no engine notice');
     assert.equal(await delivered(), settled, 'nothing delivered while paused');
     assert.equal(world.received().length, settled);
 
@@ -234,6 +236,19 @@ describe('web console in Chromium', () => {
     await page.getByText('gone@ok.test removed.').waitFor();
     await page.getByText('No suppressed addresses.').waitFor();
     assert.deepEqual(store.suppressions.page(null, 10), []);
+  });
+
+  test('a campaign the engine paused because its messages cannot be built says why', async () => {
+    // Stored past the API's checks (as an older version might have): a text template that does not compile.
+    const now = Date.now();
+    const id = store.beginImport({ ...CAMPAIGN, name: 'Broken campaign', text: 'Hi {{name' }, now);
+    store.addRecipients(id, Array.from({ length: 12 }, (_, i) => ({ email: `b${i}@ok.test`, domain: 'ok.test', attrs: {} })), [], now);
+    store.finishImport(id, 'running');
+    await until(() => store.getCampaign(id)?.status === 'paused', 'the engine did not pause the broken campaign');
+    await page.goto(`${base}/console/#/campaigns/${id}`);
+    await page.getByRole('heading', { name: 'Broken campaign' }).waitFor();
+    await page.getByTestId('paused-reason').filter({ hasText: /^Paused by the engine: 3 of its messages in a row could not be built; the last: unclosed "\{\{"/ }).waitFor();
+    assert.equal(world.received().filter((m) => m.rcptTo.some((r) => r.startsWith('b'))).length, 0);
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import { applyCampaignAction } from '../../engine/campaign/lifecycle.js';
 import { loadConfig } from '../../engine/config/load.js';
 import { importCampaignCsv } from '../../engine/ingress/import.js';
 import { PiscinaRenderer } from '../../engine/render/pool.js';
@@ -63,6 +64,33 @@ describe('rendering in the worker pool', () => {
     assert.equal(count('queued'), 1, 'the crashed recipient is queued again, not lost');
     const due = store.nextDueAt();
     assert.ok(due !== null && due > Date.now(), 'due again later, after the release delay');
+    // One failure among messages that were built is bad luck, not a broken campaign.
+    assert.equal(store.getCampaign(imported.campaignId)?.status, 'running');
+    assert.equal(store.getCampaign(imported.campaignId)?.pausedReason, null);
+    store.close();
+  });
+
+  test('a campaign whose messages fail to build three times in a row is paused with the reason; another campaign goes on; resume clears it', async () => {
+    const cfg = loadConfig(config('threads = 1'));
+    const store = openSqliteStore(cfg.storage.path);
+    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const dir = tempDir();
+    const broken = await importCampaignCsv(store, { ...CAMPAIGN, name: 'broken' }, writeCsv(dir, [0, 1, 2, 3].map((i) => ({ email: `crash@d${i}.test`, name: 'x' }))));
+    const fine = await importCampaignCsv(store, { ...CAMPAIGN, name: 'fine' }, writeCsv(tempDir(), [0, 1, 2, 3, 4, 5].map((i) => ({ email: `ok${i}@d${i}.test`, name: 'x' }))));
+    await engine.scheduler.run(untilQuiet(5_000)).finally(() => engine.close());
+
+    const c = store.getCampaign(broken.campaignId)!;
+    assert.equal(c.status, 'paused');
+    assert.match(c.pausedReason ?? '', /^3 of its messages in a row could not be built; the last: render worker failed: /);
+    const counts = (id: number) => Object.fromEntries(store.campaignSummary(id).counts.map((x) => [x.status, x.count]));
+    assert.deepEqual(counts(broken.campaignId), { queued: 4 }, 'every recipient of the paused campaign is queued, none lost');
+    assert.deepEqual(counts(fine.campaignId), { delivered: 6 });
+    assert.equal(store.getCampaign(fine.campaignId)?.pausedReason, null);
+
+    const resumed = applyCampaignAction(store, broken.campaignId, 'resume', Date.now());
+    assert.equal(resumed.status, 'running');
+    assert.equal(resumed.pausedReason, null);
     store.close();
   });
 });

@@ -23,9 +23,11 @@ export async function render(main, [id]) {
   const refresh = async () => {
     const [c, s] = await Promise.all([get(`/campaigns/${id}`), get(`/campaigns/${id}/stats`)]);
     if (stopped) return;
-    if (shape !== c.status) {
-      shape = c.status;
+    if (shape !== `${c.status}:${c.pausedReason ?? ''}`) {
+      shape = `${c.status}:${c.pausedReason ?? ''}`;
       clear(head, h('h1', {}, c.name), h('span', { class: `badge ${c.status}`, dataset: { testid: 'status' } }, c.status), h('div', { class: 'actions' }, actionButtons(c, refresh)));
+      // The engine paused it: say why, so the fix (edit the template, then resume) is plain.
+      if (c.pausedReason) head.append(h('p', { class: 'notice', role: 'alert', dataset: { testid: 'paused-reason' } }, `Paused by the engine: ${c.pausedReason}. Edit the campaign, then resume.`));
     }
     showCounters(counters, s);
     chart.update(s.series);

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BuildFailures } from '../../engine/scheduler/build-failures.js';
+
+const cases: [name: string, events: string, pausesAt: number[]][] = [
+  // f: a message of campaign 1 failed, b: one was built, g: one of campaign 2 failed.
+  ['three failures in a row pause', 'fff', [3]],
+  ['a message built in between starts over', 'ffbff', []],
+  ['another campaign does not count', 'fgfgf', [5]],
+  ['after a pause the streak starts over', 'ffffff', [3, 6]],
+  ['built with no failure is harmless', 'bbb', []],
+];
+for (const [name, events, pausesAt] of cases) {
+  test(`build failures: ${name}`, () => {
+    const f = new BuildFailures(3);
+    const paused: number[] = [];
+    [...events].forEach((e, i) => {
+      if (e === 'b') f.built(1);
+      else if (f.failed(e === 'f' ? 1 : 2) && e === 'f') paused.push(i + 1);
+    });
+    assert.deepEqual(paused, pausesAt);
+  });
+}
+
+test('build failures: the limit must be a whole number ≥ 1', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => new BuildFailures(bad), RangeError);
+  assert.equal(new BuildFailures(1).failed(7), true);
+});
