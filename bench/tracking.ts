@@ -1,10 +1,12 @@
 /**
- * Tracking cost: decorating one recipient's HTML (links rewritten, pixel added) at render time, and
+ * Tracking cost: one recipient's HTML rendered and decorated (links rewritten, pixel added), by
+ * parsing each message or from the template prepared once per campaign, and
  * verifying one token per public request. One thread.
  * `npm run bench:tracking [-- --quick]`; prints a table, writes bench/results/tracking.json.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { compileTemplate, escapeHtml, renderTemplate } from '../engine/render/template.js';
 import { trackingDecorator } from '../engine/tracking/decorator.js';
 import { decodeToken, encodeToken } from '../engine/tracking/token.js';
 
@@ -17,7 +19,7 @@ function sampleHtml(links: number): string {
     `<tr><td style="padding:12px"><a href="https://shop.example/products/${i}?utm_source=news&amp;utm_medium=email&amp;utm_campaign=nov">` +
     `<img src="https://cdn.example/p/${i}.jpg" width="160" alt="Product ${i}"></a><p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p></td></tr>`;
   const rows = Array.from({ length: links }, (_, i) => block(i)).join('\n');
-  return `<!DOCTYPE html><html><head><style>td{font-family:sans-serif}</style></head><body><table>${rows}</table><a href="mailto:help@sender.example">help</a></body></html>`;
+  return `<!DOCTYPE html><html><head><style>td{font-family:sans-serif}</style></head><body><h1>Hello {{name}}</h1><table>${rows}</table><a href="mailto:help@sender.example">help</a></body></html>`;
 }
 
 function timeIt(fn: () => unknown): number {
@@ -31,11 +33,17 @@ function main(): void {
   const key = randomBytes(32);
   const decorator = trackingDecorator({ key, baseUrl: 'https://t.sender.example' });
   const rows: { case: string; bytes: number; ms: number }[] = [];
+  const vars = { name: 'Ann' };
+  const opts = { escape: escapeHtml };
   for (const links of [5, 20, 60]) {
     const html = sampleHtml(links);
+    const template = compileTemplate(html);
     let id = 0;
-    const ms = timeIt(() => decorator.html(html, { campaignId: 7, recipientId: ++id, email: 'ann@example.test' }));
-    rows.push({ case: `decorate HTML, ${links} links`, bytes: html.length, ms });
+    const ctx = () => ({ campaignId: 7, recipientId: ++id, email: 'ann@example.test' });
+    const perMessage = timeIt(() => decorator.html(renderTemplate(template, vars, opts), ctx()));
+    rows.push({ case: `render + decorate, parsed per message, ${links} links`, bytes: html.length, ms: perMessage });
+    const prepared = decorator.prepare!(template)!;
+    rows.push({ case: `render + decorate, prepared template, ${links} links`, bytes: html.length, ms: timeIt(() => prepared(vars, ctx(), opts)) });
   }
   const click = encodeToken(key, { kind: 'click', campaignId: 7, recipientId: 123_456, url: 'https://shop.example/products/1?utm_source=news&utm_medium=email' });
   rows.push({ case: 'verify click token', bytes: click.length, ms: timeIt(() => decodeToken(key, click)) });

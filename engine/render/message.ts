@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { DkimSigner } from '../dkim/sign.js';
 import type { Attachment, Campaign } from '../../storage/store.js';
-import type { MessageDecorator } from './decorate.js';
+import type { DecorateContext, MessageDecorator, PreparedHtml } from './decorate.js';
 import { compileTemplate, escapeHtml, flattenHeaderValue, isStatic, renderTemplate, type Template } from './template.js';
 import { textTemplateFromHtml } from './text.js';
 import { assemble, buildSkeleton, ownFields, type Skeleton } from './skeleton.js';
@@ -43,6 +43,8 @@ export interface CompiledCampaign {
   raw: Buffer | null;
   /** The MIME structure, built on the first render in the thread that renders (not where only routing needs the campaign). */
   skeleton?: Promise<Skeleton>;
+  /** The HTML template prepared by the decorator on the first tracked render; null: it could not be. */
+  preparedHtml?: PreparedHtml | null;
 }
 
 export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
@@ -82,8 +84,7 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
   const vars = { ...r.attrs, email: r.email };
   const ctx = { campaignId: c.campaign.id, recipientId: r.id, email: r.email };
   const decorator = c.identical ? null : deps.decorator;
-  let html = c.html ? renderTemplate(c.html, vars, { escape: escapeHtml, onMissing }) : undefined;
-  if (html !== undefined && decorator && c.campaign.tracking) html = decorator.html(html, ctx);
+  const html = c.html ? decoratedHtml(c, c.html, decorator, vars, ctx, onMissing) : undefined;
   c.skeleton ??= buildSkeleton({ campaign: c.campaign, attachments: c.attachments, hasHtml: c.html !== null, hasText: c.text !== null, headers: c.headers });
   const own: Record<string, string> = {
     To: c.identical ? 'undisclosed-recipients:;' : r.email,
@@ -96,6 +97,14 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
   const text = c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined;
   const message = assemble(await c.skeleton, ownFields(own), { html, text });
   return deps.signer.sign(message, c.fromDomain);
+}
+
+/** The recipient's HTML part: links tracked and the pixel added when the campaign tracks, from the prepared template when it could be prepared. */
+function decoratedHtml(c: CompiledCampaign, t: Template, decorator: MessageDecorator | null, vars: Record<string, string>, ctx: DecorateContext, onMissing?: (key: string) => void): string {
+  const opts = { escape: escapeHtml, onMissing };
+  if (!decorator || !c.campaign.tracking) return renderTemplate(t, vars, opts);
+  if (c.preparedHtml === undefined) c.preparedHtml = decorator.prepare?.(t) ?? null;
+  return c.preparedHtml ? c.preparedHtml(vars, ctx, opts) : decorator.html(renderTemplate(t, vars, opts), ctx);
 }
 
 function unsubscribeHeaders(decorator: MessageDecorator, ctx: { campaignId: number; recipientId: number; email: string }): Record<string, string> {

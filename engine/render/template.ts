@@ -3,7 +3,11 @@
  * recipient, so the per-message cost is a walk over a short array.
  */
 
-export type TemplatePart = string | { key: string; fallback: string | null };
+export interface MergeTag {
+  key: string;
+  fallback: string | null;
+}
+export type TemplatePart = string | MergeTag;
 
 export interface Template {
   parts: TemplatePart[];
@@ -53,19 +57,18 @@ export interface RenderOptions {
 
 export function renderTemplate(t: Template, vars: Readonly<Record<string, string>>, opts: RenderOptions = {}): string {
   let out = '';
-  for (const part of t.parts) {
-    if (typeof part === 'string') {
-      out += part;
-      continue;
-    }
-    let value = vars[part.key];
-    if (value === undefined || value === '') {
-      if (part.fallback === null && value === undefined) opts.onMissing?.(part.key);
-      value = part.fallback ?? '';
-    }
-    out += opts.escape ? opts.escape(value) : value;
-  }
+  for (const part of t.parts) out += typeof part === 'string' ? part : renderTag(part, vars, opts);
   return out;
+}
+
+/** One merge tag's text: its value, else its default, escaped when asked. */
+export function renderTag(tag: MergeTag, vars: Readonly<Record<string, string>>, opts: RenderOptions): string {
+  let value = vars[tag.key];
+  if (value === undefined || value === '') {
+    if (tag.fallback === null && value === undefined) opts.onMissing?.(tag.key);
+    value = tag.fallback ?? '';
+  }
+  return opts.escape ? opts.escape(value) : value;
 }
 
 export function isStatic(t: Template): boolean {

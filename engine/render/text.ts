@@ -1,5 +1,5 @@
 import { convert, type HtmlToTextOptions } from 'html-to-text';
-import type { Template, TemplatePart } from './template.js';
+import type { MergeTag, Template, TemplatePart } from './template.js';
 
 /**
  * Elements nested deeper than this are left out of the generated text (html-to-text walks the tree
@@ -26,7 +26,7 @@ export const TEXT_OPTIONS: HtmlToTextOptions = {
  * Values are filled per recipient like any text template: raw, no HTML escaping.
  */
 export function textTemplateFromHtml(html: Template): Template {
-  const tags: Exclude<TemplatePart, string>[] = [];
+  const tags: MergeTag[] = [];
   const guarded = html.parts.map((p) => (typeof p === 'string' ? p : `MXPRESSTAG${tags.push(p) - 1}X`)).join('');
   const text = convert(guarded, TEXT_OPTIONS);
   const parts: TemplatePart[] = [];

@@ -1,7 +1,9 @@
 import type { TrackingConfig } from '../config/tracking.js';
 import type { Store } from '../../storage/store.js';
-import type { DecorateContext, MessageDecorator, UnsubscribeTargets } from '../render/decorate.js';
-import { escapeAttribute, rewriteHtml } from './links.js';
+import type { DecorateContext, MessageDecorator, PreparedHtml, UnsubscribeTargets } from '../render/decorate.js';
+import { renderTag, type MergeTag, type RenderOptions, type Template } from '../render/template.js';
+import { escapeAttribute, linkTarget, rewriteHtml } from './links.js';
+import { planLinks, type PersonalLink } from './plan.js';
 import { encodeToken, unsubscribeLocalPart } from './token.js';
 
 export interface TrackingOptions {
@@ -29,23 +31,55 @@ export function trackingDecorator(o: TrackingOptions): MessageDecorator {
   const base = normalizeBaseUrl(o.baseUrl);
   const domain = o.unsubscribeDomain ? o.unsubscribeDomain.toLowerCase() : null;
   const ours = `${base}/`;
+  const click = (ids: Ids, url: string) => `${base}${TRACKING_PATHS.click}${encodeToken(o.key, { kind: 'click', ...ids, url })}`;
+  const pixel = (ids: Ids) => {
+    const src = `${base}${TRACKING_PATHS.open}${encodeToken(o.key, { kind: 'open', ...ids })}`;
+    return `<img src="${escapeAttribute(src)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`;
+  };
+  const tracked = (url: string) => !url.startsWith(ours);
   return {
     html(html: string, ctx: DecorateContext): string {
-      const ids = { campaignId: ctx.campaignId, recipientId: ctx.recipientId };
-      const pixel = `${base}${TRACKING_PATHS.open}${encodeToken(o.key, { kind: 'open', ...ids })}`;
-      return rewriteHtml(html, {
-        link: (url) => (url.startsWith(ours) ? null : `${base}${TRACKING_PATHS.click}${encodeToken(o.key, { kind: 'click', ...ids, url })}`),
-        append: `<img src="${escapeAttribute(pixel)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`,
-      });
+      const ids = idsOf(ctx);
+      return rewriteHtml(html, { link: (url) => (tracked(url) ? click(ids, url) : null), append: pixel(ids) });
+    },
+    prepare(html: Template): PreparedHtml | null {
+      const plan = planLinks(html, tracked);
+      if (!plan) return null;
+      return (vars, ctx, opts) => {
+        const ids = idsOf(ctx);
+        let out = '';
+        for (const p of plan) {
+          if (typeof p === 'string') out += p;
+          else if ('key' in p) out += renderTag(p, vars, opts);
+          else if ('link' in p) out += `href="${escapeAttribute(click(ids, p.link))}"`;
+          else if ('personal' in p) out += personalLink(p.personal, vars, opts, (url) => (tracked(url) ? click(ids, url) : null));
+          else out += pixel(ids);
+        }
+        return out;
+      };
     },
     unsubscribe(ctx: DecorateContext): UnsubscribeTargets {
-      const ids = { campaignId: ctx.campaignId, recipientId: ctx.recipientId };
+      const ids = idsOf(ctx);
       const url = `${base}${TRACKING_PATHS.unsubscribe}${encodeToken(o.key, { kind: 'unsubscribe', ...ids })}`;
       if (!domain) return { url };
       return { url, mailto: `${unsubscribeLocalPart(o.key, ctx.campaignId, ctx.recipientId)}@${domain}` };
     },
   };
 }
+
+/**
+ * A link whose href holds merge tags, for one recipient: the redirect when its target is tracked, else
+ * the attribute as written. A missing tag is told once, from the href.
+ */
+function personalLink(l: PersonalLink, vars: Readonly<Record<string, string>>, opts: RenderOptions, click: (url: string) => string | null): string {
+  const fill = (parts: (string | MergeTag)[], o: RenderOptions) => parts.map((p) => (typeof p === 'string' ? p : renderTag(p, vars, o))).join('');
+  const url = linkTarget(fill(l.href, { onMissing: opts.onMissing }));
+  const redirect = url === null ? null : click(url);
+  return redirect === null ? fill(l.source, { escape: opts.escape }) : `href="${escapeAttribute(redirect)}"`;
+}
+
+type Ids = { campaignId: number; recipientId: number };
+const idsOf = (ctx: DecorateContext): Ids => ({ campaignId: ctx.campaignId, recipientId: ctx.recipientId });
 
 /** The decorator the engine renders with: one when `[tracking] base_url` is set, else none. */
 export function decoratorFromConfig(t: TrackingConfig, store: Pick<Store, 'secret'>): MessageDecorator | null {

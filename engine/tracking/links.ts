@@ -15,7 +15,7 @@ export interface LinkRewrite {
 
 /** Links with this attribute are left alone (and lose the attribute): `<a href="…" data-notrack>`. */
 export const OPT_OUT_ATTRIBUTE = 'data-notrack';
-const LINK_TAGS = new Set(['a', 'area']);
+export const LINK_TAGS: ReadonlySet<string> = new Set(['a', 'area']);
 const TRACKABLE = /^https?:\/\//i;
 
 interface AttributeSpan {
@@ -42,7 +42,40 @@ export function escapeAttribute(value: string): string {
 }
 
 export function rewriteHtml(html: string, o: LinkRewrite): string {
+  const found = findLinks(html);
   const edits: Edit[] = [];
+  for (const site of found.sites) {
+    if (site.href === null) {
+      edits.push({ start: site.start, end: site.end, text: '' });
+      continue;
+    }
+    const url = linkTarget(site.href);
+    const replacement = url === null ? null : o.link(url);
+    if (replacement !== null) edits.push({ start: site.start, end: site.end, text: `href="${escapeAttribute(replacement)}"` });
+  }
+  if (o.append) edits.push({ start: found.appendAt, end: found.appendAt, text: o.append });
+  return applyEdits(html, edits);
+}
+
+/**
+ * A span of the source a rewrite may replace: a link's href attribute (`href`: its value, entities
+ * decoded), or an opt-out attribute to drop (`href` null).
+ */
+export interface LinkSite {
+  start: number;
+  end: number;
+  href: string | null;
+}
+
+/** The URL a link's href sends to, when it is one to track: http(s), outer whitespace trimmed. */
+export function linkTarget(href: string): string | null {
+  const url = href.trim();
+  return isTrackable(url) ? url : null;
+}
+
+/** The link sites of a document in source order (untracked ones too), and where the open pixel goes (before `</body>`, else at the end). */
+export function findLinks(html: string): { sites: LinkSite[]; appendAt: number } {
+  const sites: LinkSite[] = [];
   let attributes: AttributeSpan[] = [];
   let bodyEnd = -1;
   const parser: Parser = new Parser(
@@ -50,7 +83,8 @@ export function rewriteHtml(html: string, o: LinkRewrite): string {
       onopentagname: () => void (attributes = []),
       onattribute: (name, value) => void attributes.push({ name, value, start: parser.startIndex, end: parser.endIndex }),
       onopentag: (name) => {
-        if (LINK_TAGS.has(name)) edits.push(...linkEdits(attributes, o.link));
+        const site = LINK_TAGS.has(name) ? linkSite(attributes) : null;
+        if (site) sites.push(site);
         attributes = [];
       },
       onclosetag: (name, implied) => {
@@ -58,23 +92,21 @@ export function rewriteHtml(html: string, o: LinkRewrite): string {
         if (name === 'body' && !implied) bodyEnd = html.lastIndexOf('<', parser.endIndex);
       },
     },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    PARSE_OPTIONS,
   );
   parser.end(html);
-  if (o.append) edits.push(bodyEnd >= 0 ? { start: bodyEnd, end: bodyEnd, text: o.append } : { start: html.length, end: html.length, text: o.append });
-  return applyEdits(html, edits);
+  return { sites, appendAt: bodyEnd >= 0 ? bodyEnd : html.length };
 }
 
-function linkEdits(attributes: AttributeSpan[], link: LinkRewrite['link']): Edit[] {
+/** How every pass over a document reads it (the rewrite, and the plan that must see what it sees). */
+export const PARSE_OPTIONS = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
+
+function linkSite(attributes: AttributeSpan[]): LinkSite | null {
   const optOut = attributes.find((a) => a.name === OPT_OUT_ATTRIBUTE);
-  if (optOut) return [{ start: optOut.start, end: optOut.end, text: '' }];
+  if (optOut) return { start: optOut.start, end: optOut.end, href: null };
   // Browsers follow the first href when an element has two; so do we.
   const href = attributes.find((a) => a.name === 'href');
-  if (!href) return [];
-  const url = href.value.trim();
-  if (!isTrackable(url)) return [];
-  const replacement = link(url);
-  return replacement === null ? [] : [{ start: href.start, end: href.end, text: `href="${escapeAttribute(replacement)}"` }];
+  return href ? { start: href.start, end: href.end, href: href.value } : null;
 }
 
 function applyEdits(html: string, edits: Edit[]): string {
