@@ -11,10 +11,11 @@ export interface PoolOptions {
   /** Worker threads; default: the cores this process may use. */
   threads?: number;
   /**
-   * A task not answered this long after it was handed to the pool is aborted; when it is running,
-   * piscina ends its thread and starts a new one, so a worker stuck in a loop cannot hold its place
-   * (or its recipients) for ever. The time includes the wait in the pool's queue, which the render
-   * budget keeps short (`[workers] max_rendered`).
+   * A task still running this long is aborted: piscina ends its thread and starts a new one, so a
+   * worker stuck in a loop cannot hold its place (or its recipients) for ever. Tasks wait for a free
+   * thread here, not in piscina's queue, so the time is the task's own: a failure it causes is blamed
+   * on its campaign (the scheduler pauses a campaign whose messages keep failing), never one that
+   * only waited behind a slow task.
    */
   taskTimeoutMs?: number;
   /** The worker module; default: worker.ts beside this file (worker.js in the build). Tests swap it. */
@@ -42,7 +43,8 @@ const YOUNG_GENERATION_MB = 12;
  * campaign at the API's largest template (5,000,000 characters of HTML and the text made from it
  * need 300–360 MB while compiling). Compiled campaigns stay cached, so many such campaigns in one
  * worker can pass it: the worker is then ended and replaced, empty, its task fails and its
- * recipients go back to the queue, as when a worker dies (test/integration/render-pool.test.ts).
+ * recipients go back to the queue, as when a worker dies (test/integration/render-pool.test.ts);
+ * a campaign whose messages keep doing that is paused (engine/scheduler/build-failures.ts).
  */
 const OLD_GENERATION_MB = 512;
 
@@ -82,6 +84,9 @@ export class PiscinaRenderer implements Renderer {
   private readonly taskTimeoutMs: number;
   private pending: Pending[] = [];
   private flushing: NodeJS.Immediate | null = null;
+  /** Tasks handed to piscina and not yet settled: at most one per thread, so each starts at once. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
   /** Revision 0 is the set every worker starts with (workerData). */
   private keys: { revision: number; specs: KeySpec[] };
 
@@ -172,10 +177,15 @@ export class PiscinaRenderer implements Renderer {
   }
 
   private async run(task: RenderTask): Promise<RenderReply> {
+    while (this.running >= this.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
     try {
       return await this.pool.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) });
     } catch (err) {
       throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
     }
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { convert, type HtmlToTextOptions } from 'html-to-text';
 import type { MergeTag, Template, TemplatePart } from './template.js';
 
@@ -6,7 +7,6 @@ import type { MergeTag, Template, TemplatePart } from './template.js';
  * recursively: about 1,600 levels overflow the main thread's stack). Real mail nests a few dozen.
  */
 const MAX_DEPTH = 256;
-const PLACEHOLDER = /MXPRESSTAG(\d+)X/g;
 
 /** Exported for the test that holds the patched html-to-text to the library's own result. */
 export const TEXT_OPTIONS: HtmlToTextOptions = {
@@ -26,13 +26,13 @@ export const TEXT_OPTIONS: HtmlToTextOptions = {
  * Values are filled per recipient like any text template: raw, no HTML escaping.
  */
 export function textTemplateFromHtml(html: Template): Template {
+  const prefix = placeholderPrefix(html);
   const tags: MergeTag[] = [];
-  const guarded = html.parts.map((p) => (typeof p === 'string' ? p : `MXPRESSTAG${tags.push(p) - 1}X`)).join('');
+  const guarded = html.parts.map((p) => (typeof p === 'string' ? p : `${prefix}${tags.push(p) - 1}X`)).join('');
   const text = convert(guarded, TEXT_OPTIONS);
   const parts: TemplatePart[] = [];
   let at = 0;
-  for (const m of text.matchAll(PLACEHOLDER)) {
-    // A placeholder the HTML itself happened to spell stays text.
+  for (const m of text.matchAll(new RegExp(`${prefix}(\\d+)X`, 'g'))) {
     const tag = tags[Number(m[1])];
     if (!tag) continue;
     if (m.index > at) parts.push(text.slice(at, m.index));
@@ -42,4 +42,16 @@ export function textTemplateFromHtml(html: Template): Template {
   if (at < text.length) parts.push(text.slice(at));
   const keys = [...new Set(parts.flatMap((p) => (typeof p === 'string' ? [] : [p.key])))];
   return { parts, keys };
+}
+
+/**
+ * A word the HTML does not hold, in any case (headings come out upper-cased): random, so that no
+ * template, even one spelling it with entities, can make text of its own read as a tag.
+ */
+function placeholderPrefix(html: Template): string {
+  const source = html.parts.map((p) => (typeof p === 'string' ? p : '')).join('').toUpperCase();
+  for (;;) {
+    const prefix = `MX${randomBytes(8).toString('hex').toUpperCase()}T`;
+    if (!source.includes(prefix)) return prefix;
+  }
 }

@@ -8,6 +8,7 @@ import type { AttemptResult } from '../outcome/types.js';
 import { verpAddress, type VerpOptions } from '../bounce/verp.js';
 import type { CompiledCampaign, RenderDeps } from '../render/message.js';
 import { CompiledCache, sourceOf, type CampaignSource, type Rendered, type Renderer } from '../render/renderer.js';
+import { TemplateError } from '../render/template.js';
 import type { ShapedSite, SiteResolver } from '../shaping/policy.js';
 import type { RenderBudget } from './budget.js';
 import type { Job } from './egress.js';
@@ -112,7 +113,7 @@ export class Preparer {
       try {
         campaign = this.campaign(campaignId, revision(campaignId));
       } catch (err) {
-        this.failed(campaignId, group, err as Error);
+        this.notCompiled(campaignId, group, err as Error);
         continue;
       }
       routed.push(this.routeCampaign(route, site, campaign, sourceOf(campaign), group));
@@ -175,19 +176,39 @@ export class Preparer {
       rendered = await this.deps.renderer.render(source, { id: first.id, email: first.email, attrs: first.attrs });
     } catch (err) {
       out.giveBack(recipients.length);
-      this.failed(source.campaign.id, recipients, err as Error);
+      this.notRendered(source, recipients, err as Error);
       return;
     }
-    this.failures.built(source.campaign.id);
+    this.failures.clear(source.campaign.id);
     for (const key of rendered.missing) this.deps.onMissingTag?.(source.campaign.id, key);
     out.enqueue({ mailFrom, recipients, message: rendered.message });
   }
 
-  /** Back to the queue; past the limit of failures in a row, the campaign is paused too. */
-  private failed(campaignId: number, recipients: ClaimedRecipient[], err: Error): void {
+  /**
+   * Back to the queue. A template that does not compile never will: the campaign is paused at once.
+   * Anything else here (the store) is not the campaign's fault.
+   */
+  private notCompiled(campaignId: number, recipients: ClaimedRecipient[], err: Error): void {
     for (const r of recipients) this.deps.release(r, err);
-    if (!this.failures.failed(campaignId)) return;
-    this.deps.pause(campaignId, `${BUILD_FAILURES_TO_PAUSE} of its messages in a row could not be built; the last: ${err.message}`.slice(0, MAX_REASON));
+    if (err instanceof TemplateError) this.pause(campaignId, `its template does not compile: ${err.message}`);
+  }
+
+  /**
+   * Back to the queue; past the limit of failures in a row, the campaign is paused too. Not a
+   * submitted message: it is only signed, so its failures are the pool's, not its sender's, and a
+   * paused one would wait unseen for ever.
+   */
+  private notRendered(source: CampaignSource, recipients: ClaimedRecipient[], err: Error): void {
+    for (const r of recipients) this.deps.release(r, err);
+    const { id, revision } = source.campaign;
+    if (source.raw || !this.failures.failed(id, revision ?? 0)) return;
+    this.pause(id, `${BUILD_FAILURES_TO_PAUSE} of its messages in a row could not be built; the last: ${err.message}`);
+  }
+
+  private pause(campaignId: number, reason: string): void {
+    this.failures.clear(campaignId);
+    // Cut at a character, not inside one.
+    this.deps.pause(campaignId, Array.from(reason).slice(0, MAX_REASON).join(''));
   }
 
   /** Sticky unless in backoff for the site (greylisted retries stay regardless); warm-up caps reserved here. */

@@ -395,7 +395,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   `
   -- Why the engine paused a campaign (its messages could not be built); NULL when a person paused it
-  -- or it is not paused: every change of status sets it.
+  -- or it is not paused. Every move made by transitionCampaign (the only way into or out of paused)
+  -- sets it.
   ALTER TABLE campaigns ADD COLUMN paused_reason TEXT;
   `,
 ];

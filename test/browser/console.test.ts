@@ -247,7 +247,7 @@ describe('web console in Chromium', () => {
     await until(() => store.getCampaign(id)?.status === 'paused', 'the engine did not pause the broken campaign');
     await page.goto(`${base}/console/#/campaigns/${id}`);
     await page.getByRole('heading', { name: 'Broken campaign' }).waitFor();
-    await page.getByTestId('paused-reason').filter({ hasText: /^Paused by the engine: 3 of its messages in a row could not be built; the last: unclosed "\{\{"/ }).waitFor();
+    await page.getByTestId('paused-reason').filter({ hasText: /^Paused by the engine: its template does not compile: unclosed "\{\{" at offset 3\. Fix the template, then resume\.$/ }).waitFor();
     assert.equal(world.received().filter((m) => m.rcptTo.some((r) => r.startsWith('b'))).length, 0);
   });
 });

@@ -93,4 +93,44 @@ describe('rendering in the worker pool', () => {
     assert.equal(resumed.pausedReason, null);
     store.close();
   });
+
+  test('a campaign whose messages hang past the task timeout is paused; one waiting behind it on the only thread is delivered, not blamed', async () => {
+    const cfg = loadConfig(config('threads = 1'));
+    const store = openSqliteStore(cfg.storage.path);
+    const renderer = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 1500, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const slow = await importCampaignCsv(store, { ...CAMPAIGN, name: 'slow' }, writeCsv(tempDir(), [0, 1, 2].map((i) => ({ email: `hang@d${i}.test`, name: 'x' }))));
+    const rows = Array.from({ length: 24 }, (_, i) => ({ email: `ok${i}@d${i % 6}.test`, name: 'x' }));
+    const behind = await importCampaignCsv(store, { ...CAMPAIGN, name: 'behind' }, writeCsv(tempDir(), rows));
+    await engine.scheduler.run(untilQuiet(4_000)).finally(() => engine.close());
+
+    const c = store.getCampaign(slow.campaignId)!;
+    assert.equal(c.status, 'paused');
+    assert.match(c.pausedReason ?? '', /^3 of its messages in a row could not be built; the last: render worker failed: /);
+    const counts = (id: number) => Object.fromEntries(store.campaignSummary(id).counts.map((x) => [x.status, x.count]));
+    assert.deepEqual(counts(behind.campaignId), { delivered: 24 });
+    assert.equal(store.getCampaign(behind.campaignId)?.pausedReason, null);
+    store.close();
+  });
+
+  test("a submitted message is never paused: a failure to sign it is the pool's fault, not its sender's, so it is tried again", async () => {
+    const cfg = loadConfig(config('threads = 1'));
+    const store = openSqliteStore(cfg.storage.path);
+    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const owner = store.addUser('app@sender.test', 'sender', 'not a hash: never logged in', Date.now());
+    // One message to three domains: three transactions, three renders that kill the worker.
+    const recipients = [0, 1, 2].map((i) => ({ email: `crash@d${i}.test`, domain: `d${i}.test` }));
+    const [stored] = store.messages.submit(
+      [{ name: 'smtp:app@sender.test', ownerId: owner.id, mailFrom: 'app@sender.test', recipients, from: '<app@sender.test>', subject: 's', raw: Buffer.from('From: app@sender.test\r\nTo: crash@d0.test\r\nSubject: s\r\n\r\nx\r\n'), pool: 'default' }],
+      Date.now(),
+    );
+    assert.ok(stored && !(stored instanceof Error));
+    await engine.scheduler.run(untilQuiet(3_000)).finally(() => engine.close());
+    const c = store.getCampaign(stored.campaignId)!;
+    assert.equal(c.status, 'running');
+    assert.equal(c.pausedReason, null);
+    assert.deepEqual(store.messages.recipients(stored.campaignId)!.map((r) => r.status), ['queued', 'queued', 'queued']);
+    store.close();
+  });
 });

@@ -27,7 +27,8 @@ test('merge tags stay tags through wrapping and are filled raw; lines wrap at 76
 const literal: [name: string, html: string, vars: Record<string, string>, expected: string][] = [
   ['braces spelt as entities are text, not a tag', '<p>&#123;&#123;x&#125;&#125; {{name}}</p>', { name: 'Ann' }, '{{x}} Ann'],
   ['a lone "{{" spelt as entities is text', '<p>&#123;&#123; {{name}}</p>', { name: 'Ann' }, '{{ Ann'],
-  ['a placeholder the HTML spells itself is text', '<p>MXPRESSTAG7X {{name}}</p>', { name: 'Ann' }, 'MXPRESSTAG7X Ann'],
+  ['words like a placeholder are text', '<p>MXPRESSTAG7X MXPRESSTAG0X {{name}}</p>', { name: 'Ann' }, 'MXPRESSTAG7X MXPRESSTAG0X Ann'],
+  ['words like a placeholder in a heading are text', '<h1>mxpresstag0x {{name}}</h1>', { name: 'Ann' }, 'MXPRESSTAG0X Ann'],
   ['a tag in a link target stays a tag', '<a href="https://e.test/?id={{id}}">go</a>', { id: '42' }, 'go [https://e.test/?id=42]'],
   ['a tag only in an image is dropped with it', '<p>hi</p><img src="https://e.test/{{id}}.png">', { id: '42' }, 'hi'],
 ];
@@ -44,7 +45,7 @@ test('nesting deeper than 256 levels is cut, not a stack overflow (2,000 levels 
   }
 });
 
-test('a long word from many inline elements is kept whole, "undefined" inside it too (the unpatched library split after it)', () => {
+test('a long word from many inline elements is kept whole, "undefined" inside it too (the unpatched library split it at its "u")', () => {
   const word = 'ab'.repeat(10) + 'undefined' + 'cd'.repeat(100);
   const html = `<p>see ${[...word].map((c) => `<b>${c}</b>`).join('')} end</p>`;
   assert.equal(text(html), `see\n${word}\nend`);
@@ -55,15 +56,22 @@ test('patched html-to-text writes what the library writes when it has a characte
   // with nothing to split on it keeps the word whole, as the patch does. "undefined" is left out of
   // the alphabet (the unpatched loop searched for it; see the test above).
   const unpatched = { ...TEXT_OPTIONS, longWordSplit: { wrapCharacters: ['\u0000'], forceWrapOnLimit: false } };
+  let longWords = 0;
+  // Mostly runs of letters with no space, joined by inline elements: words longer than a line, the
+  // case the patch changes (with spaces, words rarely outgrow a line and the patch is not reached).
   const piece = fc.oneof(
+    { weight: 4, arbitrary: fc.stringMatching(/^[a-e]{30,90}$/) },
     fc.stringMatching(/^[a-e ]{0,120}$/),
     fc.constantFrom('<b>', '</b>', '<i>', '</i>', '<p>', '</p>', '<br>', '<div>', '</div>', '<a href="https://e.test/aaaa">', '</a>', '<li>', '<h2>', '</h2>', '<td>'),
   );
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
       const html = pieces.join('');
-      assert.equal(convert(html, TEXT_OPTIONS), convert(html, unpatched));
+      const out = convert(html, TEXT_OPTIONS);
+      if (out.split('\n').some((l) => l.length > 76)) longWords++;
+      assert.equal(out, convert(html, unpatched));
     }),
     { seed: 20261123, numRuns: 3000 },
   );
+  assert.ok(longWords > 1000, `only ${longWords} of 3,000 inputs had a word longer than a line: the patch was hardly reached`);
 });

@@ -27,7 +27,7 @@ export async function render(main, [id]) {
       shape = `${c.status}:${c.pausedReason ?? ''}`;
       clear(head, h('h1', {}, c.name), h('span', { class: `badge ${c.status}`, dataset: { testid: 'status' } }, c.status), h('div', { class: 'actions' }, actionButtons(c, refresh)));
       // The engine paused it: say why, so the fix (edit the template, then resume) is plain.
-      if (c.pausedReason) head.append(h('p', { class: 'notice', role: 'alert', dataset: { testid: 'paused-reason' } }, `Paused by the engine: ${c.pausedReason}. Edit the campaign, then resume.`));
+      if (c.pausedReason) head.append(h('p', { class: 'notice', role: 'alert', dataset: { testid: 'paused-reason' } }, `Paused by the engine: ${c.pausedReason.replace(/\.$/, '')}. Fix the template, then resume.`));
     }
     showCounters(counters, s);
     chart.update(s.series);
