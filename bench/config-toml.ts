@@ -25,6 +25,7 @@ export function configToml(dir: string, spec: WorkloadSpec, extra = ''): string 
     '[message]',
     'x_mailer = ""',
     ...keys,
+    ...(spec.tracking ? ['[tracking]', 'base_url = "https://t.sender.test"'] : []),
     extra,
     '',
   ].join('\n');

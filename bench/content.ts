@@ -5,12 +5,22 @@ import type { CampaignInput } from '../storage/store.js';
 
 const LINE = 'Our autumn catalogue is out, {{name}}: new arrivals for {{city | "your city"}} and offers picked for you.';
 
-/** HTML and text parts together about `kb` kilobytes, every paragraph carrying merge tags. */
-export function benchCampaign(kb: number): CampaignInput {
+/**
+ * Links of a tracked campaign: `prepared` is the usual template; `per-message` holds one merge tag
+ * in an unquoted attribute, which keeps the engine from preparing it (engine/tracking/plan.ts), so
+ * every message is parsed as before.
+ */
+export type BenchTracking = 'prepared' | 'per-message';
+const TRACKED_LINKS = 20;
+
+/** HTML and text parts together about `kb` kilobytes, every paragraph carrying merge tags; with tracking, 20 more links. */
+export function benchCampaign(kb: number, tracking?: BenchTracking): CampaignInput {
   const paragraphs = Math.max(1, Math.round((kb * 1024) / 2 / (LINE.length + 12)));
-  const html = `<html><body><h1>Hello {{name}}</h1>\n${Array.from({ length: paragraphs }, (_, i) => `<p>${LINE} (${i})</p>`).join('\n')}\n<p><a href="https://sender.test/shop?u={{email}}">Shop now</a></p></body></html>`;
+  const body = tracking === 'per-message' ? '<body data-r={{name}}>' : '<body>';
+  const links = tracking ? Array.from({ length: TRACKED_LINKS }, (_, i) => `<p><a href="https://sender.test/p/${i}?utm_source=news&amp;utm_campaign=autumn">Item ${i}</a></p>`).join('\n') : '';
+  const html = `<html>${body}<h1>Hello {{name}}</h1>\n${Array.from({ length: paragraphs }, (_, i) => `<p>${LINE} (${i})</p>`).join('\n')}\n${links}\n<p><a href="https://sender.test/shop?u={{email}}">Shop now</a></p></body></html>`;
   const text = `Hello {{name}}\n\n${Array.from({ length: paragraphs }, (_, i) => `${LINE} (${i})`).join('\n')}\n\nShop now: https://sender.test/shop\n`;
-  return { name: `bench-${kb}kb`, from: 'News <news@sender.test>', mailFrom: 'news@sender.test', subject: 'Autumn news for {{name}}', html, text, pool: 'default' };
+  return { name: `bench-${kb}kb`, from: 'News <news@sender.test>', mailFrom: 'news@sender.test', subject: 'Autumn news for {{name}}', html, text, pool: 'default', tracking: tracking !== undefined };
 }
 
 const CITIES = ['Oslo', 'Lyon', 'Porto', 'Graz', 'Turku', 'Gent', 'Brno'];

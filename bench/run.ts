@@ -41,6 +41,9 @@ function workloads(s: Sizes): { id: string; what: string; spec: Omit<WorkloadSpe
     { id: 'W1', what: `${s.deliver} rcpts, 10 KB, RSA-2048`, spec: { ...base, recipients: s.deliver, kb: 10, dkim: ['rsa-sha256'] } },
     { id: 'W2', what: `${s.deliver} rcpts, 10 KB, Ed25519`, spec: { ...base, recipients: s.deliver, kb: 10, dkim: ['ed25519-sha256'] } },
     { id: 'W3', what: `${s.deliver} rcpts, 100 KB, RSA-2048`, spec: { ...base, recipients: s.deliver, kb: 100, dkim: ['rsa-sha256'] } },
+    // W1 tracked (21 links and the pixel), the template prepared once, and the same parsed per message.
+    { id: 'W1t', what: `${s.deliver} rcpts, 10 KB, RSA-2048, tracked`, spec: { ...base, recipients: s.deliver, kb: 10, dkim: ['rsa-sha256'], tracking: 'prepared' } },
+    { id: 'W1u', what: `${s.deliver} rcpts, 10 KB, RSA-2048, tracked, not prepared`, spec: { ...base, recipients: s.deliver, kb: 10, dkim: ['rsa-sha256'], tracking: 'per-message' } },
     { id: 'W4', what: `import ${s.importRows} CSV rows`, spec: { ...base, kind: 'import', recipients: s.importRows, kb: 10, dkim: [] } },
     { id: 'W5', what: `${s.big} rcpts, 10 KB, RSA-2048 (peak RSS)`, spec: { ...base, recipients: s.big, kb: 10, dkim: ['rsa-sha256'] } },
   ];

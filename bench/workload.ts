@@ -14,10 +14,11 @@ import { compileCampaign, renderMessage } from '../engine/render/message.js';
 import type { DkimAlgorithm } from '../engine/dkim/sign.js';
 import { importCampaignCsv } from '../engine/ingress/import.js';
 import { createEngine } from '../engine/runtime.js';
+import { decoratorFromConfig } from '../engine/tracking/decorator.js';
 import { untilQuiet } from '../engine/scheduler/engine.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
 import type { Store } from '../storage/store.js';
-import { benchCampaign, writeBenchCsv } from './content.js';
+import { benchCampaign, writeBenchCsv, type BenchTracking } from './content.js';
 import { configToml } from './config-toml.js';
 
 export interface WorkloadSpec {
@@ -27,6 +28,8 @@ export interface WorkloadSpec {
   kb: number;
   dkim: DkimAlgorithm[];
   sources: string[];
+  /** Tracked links and the open pixel, the template prepared once or parsed per message (bench/content.ts). */
+  tracking?: BenchTracking;
   /** The bench world's DNS server and SMTP port (deliver only). */
   dns?: string;
   port?: number;
@@ -65,7 +68,7 @@ function rssSampler(): () => number {
 /** The size of one rendered, signed message of the campaign (what goes over DATA). */
 async function sampleSize(config: Config, store: Store, campaignId: number): Promise<number> {
   const m = config.message;
-  const deps = { signer: signerFromKeys(m.dkim), decorator: null, xMailer: m.xMailer, feedbackId: m.feedbackId };
+  const deps = { signer: signerFromKeys(m.dkim), decorator: decoratorFromConfig(config.tracking, store), xMailer: m.xMailer, feedbackId: m.feedbackId };
   const c = compileCampaign(store.getCampaign(campaignId)!, [], deps);
   return (await renderMessage(c, { id: 1, email: 'user1@d1.test', attrs: { name: 'Name1', city: 'Lyon' } }, deps)).length;
 }
@@ -81,7 +84,7 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const store = openSqliteStore(config.storage.path);
     const peak = rssSampler();
     const t0 = performance.now();
-    const imported = await importCampaignCsv(store, benchCampaign(spec.kb), csv);
+    const imported = await importCampaignCsv(store, benchCampaign(spec.kb, spec.tracking), csv);
     const importSeconds = (performance.now() - t0) / 1000;
     const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null };
     if (spec.kind === 'import') {

@@ -9,6 +9,7 @@ import { PiscinaRenderer } from '../../engine/render/pool.js';
 import { createEngine } from '../../engine/runtime.js';
 import { untilQuiet } from '../../engine/scheduler/engine.js';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
+import type { Store } from '../../storage/store.js';
 import { makeDomains, startWorld, type World } from '../world/world.js';
 import { CAMPAIGN, deliver, tempDir, writeConfig, writeCsv } from './harness.js';
 
@@ -27,6 +28,20 @@ describe('rendering in the worker pool', () => {
     appendFileSync(path, `[workers]\n${workers}\n`);
     return path;
   }
+
+  /**
+   * An engine on one render thread running the crashing fixture: a task for `crash@…` kills its
+   * worker, one for `hang@…` never returns (ended after `taskTimeoutMs`).
+   */
+  function crashingEngine(taskTimeoutMs?: number) {
+    const cfg = loadConfig(config('threads = 1'));
+    const store = openSqliteStore(cfg.storage.path);
+    const filename = new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href;
+    const renderer = new PiscinaRenderer({ threads: 1, taskTimeoutMs, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename });
+    return { store, engine: createEngine(cfg, store, pino({ level: 'silent' }), { renderer }) };
+  }
+
+  const countsOf = (store: Store, campaignId: number) => Object.fromEntries(store.campaignSummary(campaignId).counts.map((x) => [x.status, x.count]));
 
   test('every recipient gets its own complete message when a 4-message budget holds 120 recipients back', async () => {
     const rows = Array.from({ length: 120 }, (_, i) => ({ email: `user${i}@d${i % 6}.test`, name: `Name ${i}` }));
@@ -49,11 +64,7 @@ describe('rendering in the worker pool', () => {
   });
 
   test('a render worker that dies returns its recipient to the queue; the others are delivered', async () => {
-    const path = config('threads = 1');
-    const cfg = loadConfig(path);
-    const store = openSqliteStore(cfg.storage.path);
-    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
-    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const { store, engine } = crashingEngine();
     const rows = [{ email: 'a@d0.test' }, { email: 'crash@d1.test' }, { email: 'b@d2.test' }].map((r) => ({ ...r, name: 'x' }));
     const imported = await importCampaignCsv(store, { ...CAMPAIGN, name: 'crash' }, writeCsv(tempDir(), rows));
     // Quiet = nothing due within 5 s: the crashed recipient is due again only after the release delay.
@@ -71,10 +82,7 @@ describe('rendering in the worker pool', () => {
   });
 
   test('a campaign whose messages fail to build three times in a row is paused with the reason; another campaign goes on; resume clears it', async () => {
-    const cfg = loadConfig(config('threads = 1'));
-    const store = openSqliteStore(cfg.storage.path);
-    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
-    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const { store, engine } = crashingEngine();
     const dir = tempDir();
     const broken = await importCampaignCsv(store, { ...CAMPAIGN, name: 'broken' }, writeCsv(dir, [0, 1, 2, 3].map((i) => ({ email: `crash@d${i}.test`, name: 'x' }))));
     const fine = await importCampaignCsv(store, { ...CAMPAIGN, name: 'fine' }, writeCsv(tempDir(), [0, 1, 2, 3, 4, 5].map((i) => ({ email: `ok${i}@d${i}.test`, name: 'x' }))));
@@ -83,9 +91,8 @@ describe('rendering in the worker pool', () => {
     const c = store.getCampaign(broken.campaignId)!;
     assert.equal(c.status, 'paused');
     assert.match(c.pausedReason ?? '', /^3 of its messages in a row could not be built; the last: render worker failed: /);
-    const counts = (id: number) => Object.fromEntries(store.campaignSummary(id).counts.map((x) => [x.status, x.count]));
-    assert.deepEqual(counts(broken.campaignId), { queued: 4 }, 'every recipient of the paused campaign is queued, none lost');
-    assert.deepEqual(counts(fine.campaignId), { delivered: 6 });
+    assert.deepEqual(countsOf(store, broken.campaignId), { queued: 4 }, 'every recipient of the paused campaign is queued, none lost');
+    assert.deepEqual(countsOf(store, fine.campaignId), { delivered: 6 });
     assert.equal(store.getCampaign(fine.campaignId)?.pausedReason, null);
 
     const resumed = applyCampaignAction(store, broken.campaignId, 'resume', Date.now());
@@ -95,10 +102,7 @@ describe('rendering in the worker pool', () => {
   });
 
   test('a campaign whose messages hang past the task timeout is paused; one waiting behind it on the only thread is delivered, not blamed', async () => {
-    const cfg = loadConfig(config('threads = 1'));
-    const store = openSqliteStore(cfg.storage.path);
-    const renderer = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 1500, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
-    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const { store, engine } = crashingEngine(1500);
     const slow = await importCampaignCsv(store, { ...CAMPAIGN, name: 'slow' }, writeCsv(tempDir(), [0, 1, 2].map((i) => ({ email: `hang@d${i}.test`, name: 'x' }))));
     const rows = Array.from({ length: 24 }, (_, i) => ({ email: `ok${i}@d${i % 6}.test`, name: 'x' }));
     const behind = await importCampaignCsv(store, { ...CAMPAIGN, name: 'behind' }, writeCsv(tempDir(), rows));
@@ -107,17 +111,13 @@ describe('rendering in the worker pool', () => {
     const c = store.getCampaign(slow.campaignId)!;
     assert.equal(c.status, 'paused');
     assert.match(c.pausedReason ?? '', /^3 of its messages in a row could not be built; the last: render worker failed: /);
-    const counts = (id: number) => Object.fromEntries(store.campaignSummary(id).counts.map((x) => [x.status, x.count]));
-    assert.deepEqual(counts(behind.campaignId), { delivered: 24 });
+    assert.deepEqual(countsOf(store, behind.campaignId), { delivered: 24 });
     assert.equal(store.getCampaign(behind.campaignId)?.pausedReason, null);
     store.close();
   });
 
   test("a submitted message is never paused: a failure to sign it is the pool's fault, not its sender's, so it is tried again", async () => {
-    const cfg = loadConfig(config('threads = 1'));
-    const store = openSqliteStore(cfg.storage.path);
-    const renderer = new PiscinaRenderer({ threads: 1, setup: { dkim: [], xMailer: '', feedbackId: '', tracking: null }, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
-    const engine = createEngine(cfg, store, pino({ level: 'silent' }), { renderer });
+    const { store, engine } = crashingEngine();
     const owner = store.addUser('app@sender.test', 'sender', 'not a hash: never logged in', Date.now());
     // One message to three domains: three transactions, three renders that kill the worker.
     const recipients = [0, 1, 2].map((i) => ({ email: `crash@d${i}.test`, domain: `d${i}.test` }));
