@@ -394,9 +394,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX campaigns_running ON campaigns (id) WHERE status = 'running';
   `,
   `
-  -- Why the engine paused a campaign (its messages could not be built); NULL when a person paused it
-  -- or it is not paused. Every move made by transitionCampaign (the only way into or out of paused)
-  -- sets it.
+  -- Why the engine paused a campaign (NULL: a person did, or not paused); set by transitionCampaign.
   ALTER TABLE campaigns ADD COLUMN paused_reason TEXT;
   `,
 ];
