@@ -71,6 +71,29 @@ export function renderTag(tag: MergeTag, vars: Readonly<Record<string, string>>,
   return opts.escape ? opts.escape(value) : value;
 }
 
+/**
+ * Text in which merge tags were stood in for by marks (`marks` matches one, its first group the
+ * tag's index in `tags`), back as template parts. A mark with no such tag stays text.
+ */
+export function partsFromMarked(text: string, marks: RegExp, tags: readonly MergeTag[]): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let at = 0;
+  for (const m of text.matchAll(marks)) {
+    const tag = tags[Number(m[1])];
+    if (!tag) continue;
+    if (m.index > at) parts.push(text.slice(at, m.index));
+    parts.push(tag);
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  return parts;
+}
+
+/** A template of parts already split (its keys derived from them). */
+export function templateOf(parts: TemplatePart[]): Template {
+  return { parts, keys: [...new Set(parts.flatMap((p) => (typeof p === 'string' ? [] : [p.key])))] };
+}
+
 export function isStatic(t: Template): boolean {
   return t.keys.length === 0;
 }

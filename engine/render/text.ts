@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { convert, type HtmlToTextOptions } from 'html-to-text';
-import type { MergeTag, Template, TemplatePart } from './template.js';
+import { partsFromMarked, templateOf, type MergeTag, type Template } from './template.js';
 
 /**
  * Elements nested deeper than this are left out of the generated text (html-to-text walks the tree
@@ -30,18 +30,7 @@ export function textTemplateFromHtml(html: Template): Template {
   const tags: MergeTag[] = [];
   const guarded = html.parts.map((p) => (typeof p === 'string' ? p : `${prefix}${tags.push(p) - 1}X`)).join('');
   const text = convert(guarded, TEXT_OPTIONS);
-  const parts: TemplatePart[] = [];
-  let at = 0;
-  for (const m of text.matchAll(new RegExp(`${prefix}(\\d+)X`, 'g'))) {
-    const tag = tags[Number(m[1])];
-    if (!tag) continue;
-    if (m.index > at) parts.push(text.slice(at, m.index));
-    parts.push(tag);
-    at = m.index + m[0].length;
-  }
-  if (at < text.length) parts.push(text.slice(at));
-  const keys = [...new Set(parts.flatMap((p) => (typeof p === 'string' ? [] : [p.key])))];
-  return { parts, keys };
+  return templateOf(partsFromMarked(text, new RegExp(`${prefix}(\\d+)X`, 'g'), tags));
 }
 
 /**

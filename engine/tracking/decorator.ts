@@ -1,7 +1,7 @@
 import type { TrackingConfig } from '../config/tracking.js';
 import type { Store } from '../../storage/store.js';
 import type { DecorateContext, MessageDecorator, PreparedHtml, UnsubscribeTargets } from '../render/decorate.js';
-import { renderTag, type MergeTag, type RenderOptions, type Template } from '../render/template.js';
+import { renderTag, renderTemplate, type RenderOptions, type Template } from '../render/template.js';
 import { escapeAttribute, linkTarget, rewriteHtml } from './links.js';
 import { planLinks, type PersonalLink } from './plan.js';
 import { encodeToken, unsubscribeLocalPart } from './token.js';
@@ -72,10 +72,9 @@ export function trackingDecorator(o: TrackingOptions): MessageDecorator {
  * the attribute as written. A missing tag is told once, from the href.
  */
 function personalLink(l: PersonalLink, vars: Readonly<Record<string, string>>, opts: RenderOptions, click: (url: string) => string | null): string {
-  const fill = (parts: (string | MergeTag)[], o: RenderOptions) => parts.map((p) => (typeof p === 'string' ? p : renderTag(p, vars, o))).join('');
-  const url = linkTarget(fill(l.href, { onMissing: opts.onMissing }));
+  const url = linkTarget(renderTemplate(l.href, vars, { onMissing: opts.onMissing }));
   const redirect = url === null ? null : click(url);
-  return redirect === null ? fill(l.source, { escape: opts.escape }) : `href="${escapeAttribute(redirect)}"`;
+  return redirect === null ? renderTemplate(l.source, vars, { escape: opts.escape }) : `href="${escapeAttribute(redirect)}"`;
 }
 
 type Ids = { campaignId: number; recipientId: number };

@@ -1,5 +1,5 @@
 import { Parser } from 'htmlparser2';
-import type { MergeTag, Template } from '../render/template.js';
+import { partsFromMarked, templateOf, type MergeTag, type Template, type TemplatePart } from '../render/template.js';
 import { findLinks, linkTarget, PARSE_OPTIONS } from './links.js';
 
 /**
@@ -16,8 +16,8 @@ export type PlanPart = string | MergeTag | { link: string } | { personal: Person
  * written, to be filled with escaped ones when the link is not tracked.
  */
 export interface PersonalLink {
-  href: (string | MergeTag)[];
-  source: (string | MergeTag)[];
+  href: Template;
+  source: Template;
 }
 
 /**
@@ -62,7 +62,7 @@ export function planLinks(t: Template, tracked: (url: string) => boolean): PlanP
     }
     // An entity could be spelt across a tag and the text beside it; with none written, the value read is the text and the raw values.
     if (source.includes('&')) return null;
-    edits.push({ start: site.start, end: site.end, part: { personal: { href: textParts(site.href, tags), source: textParts(source, tags) } } });
+    edits.push({ start: site.start, end: site.end, part: { personal: { href: templateOf(textParts(site.href, tags)), source: templateOf(textParts(source, tags)) } } });
   }
   edits.push({ start: found.appendAt, end: found.appendAt, part: { pixel: true } });
   // Stable: the pixel stays after a site that starts where it goes, as in rewriteHtml.
@@ -79,17 +79,7 @@ export function planLinks(t: Template, tracked: (url: string) => boolean): PlanP
 }
 
 /** A stretch of the guarded template back as text and merge tags. */
-function textParts(s: string, tags: MergeTag[]): (string | MergeTag)[] {
-  const out: (string | MergeTag)[] = [];
-  let at = 0;
-  for (const m of s.matchAll(STAND_IN)) {
-    if (m.index > at) out.push(s.slice(at, m.index));
-    out.push(tags[Number(m[1])]!);
-    at = m.index + m[0].length;
-  }
-  if (at < s.length) out.push(s.slice(at));
-  return out;
-}
+const textParts = (s: string, tags: readonly MergeTag[]): TemplatePart[] => partsFromMarked(s, STAND_IN, tags);
 
 /** True when every stand-in is found in text or in a quoted value of a non-link element, and nowhere else. */
 function standInsSafe(guarded: string, count: number): boolean {
