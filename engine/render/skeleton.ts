@@ -3,8 +3,8 @@ import * as base64 from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
-import * as qp from 'nodemailer/lib/qp';
 import type { Attachment, Campaign, TransferEncoding } from '../../storage/store.js';
+import { encodeQuotedPrintable } from './quoted-printable.js';
 
 /**
  * A campaign's MIME structure, built once by nodemailer's composer with marker bodies: the root
@@ -132,7 +132,7 @@ export function encodePart(content: string, encoding: TransferEncoding): string 
   const text = content.replace(/\r\n|\r|\n/g, '\r\n');
   const chosen = encoding === 'auto' ? autoEncoding(text) : encoding;
   const encoded =
-    chosen === '7bit' ? text : chosen === 'base64' ? base64.wrap(base64.encode(Buffer.from(text, 'utf8')), 76) : qp.wrap(qp.encode(text), 76);
+    chosen === '7bit' ? text : chosen === 'base64' ? base64.wrap(base64.encode(Buffer.from(text, 'utf8')), 76) : encodeQuotedPrintable(text);
   return `Content-Transfer-Encoding: ${chosen}\r\n\r\n${encoded}`;
 }
 
