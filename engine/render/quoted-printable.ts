@@ -11,9 +11,14 @@ const ESCAPE = /[^\t\r\n\x20-\x3c\x3e-\x7e]+/g;
 const MAX_LINE = 76;
 const HEX = Array.from({ length: 256 }, (_, b) => `=${b.toString(16).toUpperCase().padStart(2, '0')}`);
 
-/** `text` with CRLF line breaks, encoded: lines of at most 76 characters, no character's bytes split by a soft break. */
-export function encodeQuotedPrintable(text: string): string {
-  const escaped = text.replace(ESCAPE, escapeRun);
+/**
+ * `text` with CRLF line breaks, encoded: lines of at most 76 characters, no character's bytes split
+ * by a soft break. `plain`: the caller found no control character (but tab, CR, LF) and nothing
+ * beyond ASCII in it (nodemailer's isPlainText, which the auto choice runs anyway); then only "="
+ * and DEL are escaped, by native search, not by a second scan with a character class.
+ */
+export function encodeQuotedPrintable(text: string, plain = false): string {
+  const escaped = plain ? escapePlain(text) : text.replace(ESCAPE, escapeRun);
   let out = '';
   let start = 0;
   for (;;) {
@@ -23,6 +28,11 @@ export function encodeQuotedPrintable(text: string): string {
     out += '\r\n';
     start = end + 2;
   }
+}
+
+function escapePlain(text: string): string {
+  const equals = text.includes('=') ? text.replaceAll('=', '=3D') : text;
+  return equals.includes('\x7f') ? equals.replaceAll('\x7f', '=7F') : equals;
 }
 
 /** A run's UTF-8 bytes as escapes; a lone surrogate becomes U+FFFD's bytes, as in Buffer.from. */

@@ -129,15 +129,22 @@ export function ownFields(fields: Record<string, string>): string {
  * outnumber other characters, else base64.
  */
 export function encodePart(content: string, encoding: TransferEncoding): string {
-  const text = content.replace(/\r\n|\r|\n/g, '\r\n');
-  const chosen = encoding === 'auto' ? autoEncoding(text) : encoding;
+  const text = crlfLines(content);
+  // Forced base64 needs no look at the characters.
+  const plain = encoding !== 'base64' && isPlainText(text);
+  const chosen = encoding === 'auto' ? autoEncoding(text, plain) : encoding;
   const encoded =
-    chosen === '7bit' ? text : chosen === 'base64' ? base64.wrap(base64.encode(Buffer.from(text, 'utf8')), 76) : encodeQuotedPrintable(text);
+    chosen === '7bit' ? text : chosen === 'base64' ? base64.wrap(base64.encode(Buffer.from(text, 'utf8')), 76) : encodeQuotedPrintable(text, plain);
   return `Content-Transfer-Encoding: ${chosen}\r\n\r\n${encoded}`;
 }
 
-function autoEncoding(text: string): '7bit' | 'quoted-printable' | 'base64' {
-  if (isPlainText(text)) {
+/** Every line break CRLF. A template without CR (the usual case) takes a native search and replace, not a regex pass. */
+function crlfLines(content: string): string {
+  return content.includes('\r') ? content.replace(/\r\n|\r|\n/g, '\r\n') : content.replaceAll('\n', '\r\n');
+}
+
+function autoEncoding(text: string, plain: boolean): '7bit' | 'quoted-printable' | 'base64' {
+  if (plain) {
     if (!hasLongerLines(text, 76)) return '7bit';
     // Plain text has none of the characters counted as "other" below: the count comes down to
     // whether there is a Latin letter at all, which a native regex finds at once.

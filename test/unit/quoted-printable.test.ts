@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { isPlainText } from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import { encodeQuotedPrintable } from '../../engine/render/quoted-printable.js';
 
@@ -35,7 +36,7 @@ function wholeCharacters(encoded: string): void {
   }
 }
 
-test('quoted-printable: a table of cases', () => {
+test('quoted-printable: a table of cases, the same whether or not the text is known to be plain', () => {
   const cases: [string, string][] = [
     ['', ''],
     ['plain text', 'plain text'],
@@ -47,13 +48,17 @@ test('quoted-printable: a table of cases', () => {
     ['😀', '=F0=9F=98=80'],
     ['lone \ud800 surrogate', 'lone =EF=BF=BD surrogate'],
     ['nul\u0000 and del\u007f', 'nul=00 and del=7F'],
+    ['del\u007f = plain', 'del=7F =3D plain'],
     ['.leading dot', '.leading dot'],
     [`${'x'.repeat(76)}`, 'x'.repeat(76)],
     [`${'x'.repeat(77)}`, `${'x'.repeat(75)}=\r\nxx`],
     [`${'x'.repeat(74)}=y`, `${'x'.repeat(74)}=\r\n=3Dy`],
     [`${'x'.repeat(73)}ü`, `${'x'.repeat(73)}=\r\n=C3=BC`],
   ];
-  for (const [input, want] of cases) assert.equal(encodeQuotedPrintable(input), want, JSON.stringify(input));
+  for (const [input, want] of cases) {
+    assert.equal(encodeQuotedPrintable(input), want, JSON.stringify(input));
+    if (isPlainText(input)) assert.equal(encodeQuotedPrintable(input, true), want, JSON.stringify(input));
+  }
 });
 
 test('quoted-printable: long lines of multi-byte characters are cut between characters', () => {
@@ -69,7 +74,7 @@ test('quoted-printable: long lines of multi-byte characters are cut between char
 });
 
 test('quoted-printable: any text reads back the same, well formed, and as nodemailer encodes it', () => {
-  const line = fc.string({ unit: fc.oneof(fc.constantFrom('a', ' ', '\t', '=', '.', 'é', '😀', '\u0000', '\ud800'), fc.string({ unit: 'grapheme', maxLength: 3 })), maxLength: 300 });
+  const line = fc.string({ unit: fc.oneof(fc.constantFrom('a', ' ', '\t', '=', '.', '\x7f', 'é', '😀', '\u0000', '\ud800'), fc.string({ unit: 'grapheme', maxLength: 3 })), maxLength: 300 });
   fc.assert(
     fc.property(fc.array(line, { maxLength: 6 }), (lines) => {
       const text = lines.join('\r\n');
@@ -80,6 +85,8 @@ test('quoted-printable: any text reads back the same, well formed, and as nodema
       assert.deepEqual(decode(encoded), bytes);
       // nodemailer's encoder, which this one replaces, gives the same bytes when read back.
       assert.deepEqual(decode(qp.wrap(qp.encode(text), 76)), bytes);
+      // Told the text is plain (as the auto choice finds), the short way gives the same encoding.
+      if (isPlainText(text)) assert.equal(encodeQuotedPrintable(text, true), encoded);
     }),
     { numRuns: 3000 },
   );
