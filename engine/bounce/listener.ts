@@ -37,6 +37,8 @@ export async function startBounceListener(listen: ListenAddress, deps: BounceLis
     // Receivers deliver DSNs in the clear as often as not; no AUTH: nobody submits mail here.
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
+    // No reverse lookup of the client: its name is used nowhere, and each lookup is a DNS query.
+    disableReverseLookup: true,
     onRcptTo: (address, _session, cb) => cb(acceptRcpt(address.address, deps)),
     onData: (stream, session, cb) => void onData(stream, session, deps).then(() => cb(), (err: Error) => cb(err)),
   });

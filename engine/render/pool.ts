@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
+import { asBuffer, threadModule } from '../threads.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
 import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
@@ -63,10 +64,9 @@ export class RenderError extends Error {
   }
 }
 
-/** Under tsx the sources run as .ts, in the build as .js: the worker file has the same extension as this one. */
+/** The render worker module beside this one (worker.ts, or worker.js in the build). */
 export function defaultWorkerFile(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./worker${ext}`, import.meta.url).href;
+  return threadModule(import.meta.url, 'worker');
 }
 
 /**
@@ -192,5 +192,5 @@ export class PiscinaRenderer implements Renderer {
 
 function rendered(r: RenderItemReply, campaignId: number): Rendered {
   if (r.kind === 'unknown-campaign') throw new RenderError(`worker did not accept campaign ${campaignId}`);
-  return { message: Buffer.from(r.message.buffer, r.message.byteOffset, r.message.byteLength), missing: r.missing };
+  return { message: asBuffer(r.message), missing: r.missing };
 }

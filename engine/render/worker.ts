@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
 import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { trackingDecorator, type TrackingOptions } from '../tracking/decorator.js';
+import { ownedBytes } from '../threads.js';
 import type { RenderDeps, RenderInput } from './message.js';
 import { CompiledCache, renderCollecting, type CampaignSource } from './renderer.js';
 
@@ -77,9 +78,8 @@ export default async function renderTask(task: RenderTask): Promise<RenderReply>
       continue;
     }
     const { message, missing } = await renderCollecting(c, item.recipient, deps);
-    // Moved, not copied, back to the main thread. A small Buffer may be a slice of Node's shared
-    // pool, which must not be transferred: copy those into their own memory first.
-    const own = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength ? message : new Uint8Array(message);
+    // Moved, not copied, back to the main thread.
+    const own = ownedBytes(message);
     transfer.push(own.buffer as ArrayBuffer);
     items.push({ kind: 'rendered', message: own, missing });
   }

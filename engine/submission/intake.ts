@@ -59,7 +59,11 @@ export class Intake {
 
   /** Completes, stores and commits one message; resolves once it is on disk. */
   async take(m: SubmittedMessage, now: number): Promise<ImportResult> {
-    const sub = prepareSubmission(m, now);
+    return this.takePrepared(prepareSubmission(m, now), now);
+  }
+
+  /** Stores and commits a message already completed (prepareSubmission, done where it arrived); resolves once it is on disk. */
+  async takePrepared(sub: Submission, now: number): Promise<ImportResult> {
     const result = await new Promise<ImportResult | Error>((done) => {
       if (this.pending.length === 0) setImmediate(() => this.commit(now));
       this.pending.push({ sub, done });
@@ -86,7 +90,7 @@ export class Intake {
  * Line ends made CRLF, a Message-ID and Date added when missing (RFC 6409 lets the submission agent
  * complete them), From and Subject read for the campaign row.
  */
-function prepareSubmission(m: SubmittedMessage, now: number): Submission {
+export function prepareSubmission(m: SubmittedMessage, now: number): Submission {
   const wire = crlf(m.raw);
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);

@@ -1,30 +1,34 @@
-import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { ListenAddress } from '../config/inbound.js';
 import { checkAddress } from '../ingress/address.js';
 import { listenSmtp, smtpError, type Listening } from '../ingress/smtp-listen.js';
-import type { Submitter, VerifyCredentials } from './auth.js';
+import type { Submitter } from './auth.js';
 import type { RelayNetworks } from './relay.js';
-import { IntakeError, type Intake } from './intake.js';
-import type { TlsPair } from './tls.js';
+import type { Submission } from '../../storage/messages.js';
+import type { ImportResult } from '../../storage/store.js';
+import { IntakeError, prepareSubmission } from './intake.js';
 
 /**
- * SMTP submission (RFC 6409) for applications. STARTTLS before AUTH; AUTH PLAIN/LOGIN against API
- * keys; nothing is accepted without AUTH (530 at MAIL) unless the client is in a configured relay
- * network, so this is never an open relay. Each message
- * is committed to the store (group commit, fsync) before its 250.
+ * SMTP submission (RFC 6409) for applications, run in the listener thread (listener-thread.ts).
+ * STARTTLS before AUTH; AUTH PLAIN/LOGIN against API keys; nothing is accepted without AUTH (530 at
+ * MAIL) unless the client is in a configured relay network, so this is never an open relay. Each
+ * message is completed here and committed by the main thread (group commit, fsync) before its 250.
  */
 export interface SubmissionDeps {
-  verify: VerifyCredentials;
-  tls: TlsPair;
+  /** The user an API key belongs to; the main thread holds the store. Rejects when it cannot tell. */
+  verify: (username: string, apiKey: string) => Promise<Submitter | null>;
+  tls: { key: Buffer; cert: Buffer };
   hostname: string;
   maxSize: number;
-  /** Storing (group commit) and the per-user rate, shared with the inject API. */
-  intake: Intake;
   pool: string;
   /** Clients that submit without AUTH or TLS, and whose mail they send as; null: none. */
   relay: { networks: RelayNetworks; user: Submitter } | null;
-  log: Logger;
+  /**
+   * Takes a completed message: the per-user rate, then the group commit. Resolves once it is on
+   * disk; rejects with an smtpError (450 over the rate, 451 when it could not be stored).
+   */
+  store: (sub: Submission) => Promise<ImportResult>;
+  warn: (message: string, err: string) => void;
   now: () => number;
 }
 
@@ -67,18 +71,21 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
     // Credentials only inside TLS: smtp-server then refuses AUTH before STARTTLS (538).
     allowInsecureAuth: false,
     logger: false,
+    // The client's reverse name is used nowhere (no Received field names it, the log has the
+    // address); looking it up cost every connection a DNS query and an event-loop turn before the
+    // greeting, up to smtp-server's 1.5 s timeout with a slow resolver.
+    disableReverseLookup: true,
     onAuth: (auth, _session, cb) => {
-      let user: Submitter | null;
-      try {
-        user = deps.verify(auth.username ?? '', auth.password ?? '');
-      } catch (err) {
-        deps.log.error({ err: (err as Error).message }, 'submission: credential check failed');
-        return cb(smtpError(454, '4.7.0 Temporary authentication failure'));
-      }
-      // smtp-server types `user` as any value it keeps on the session for us.
-      return user ? cb(null, { user }) : cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
+      deps.verify(auth.username ?? '', auth.password ?? '').then(
+        // smtp-server types `user` as any value it keeps on the session for us.
+        (user) => (user ? cb(null, { user }) : cb(smtpError(535, '5.7.8 Authentication credentials invalid'))),
+        (err: Error) => {
+          deps.warn('submission: credential check failed', err.message);
+          cb(smtpError(454, '4.7.0 Temporary authentication failure'));
+        },
+      );
     },
-    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session), deps)),
+    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session))),
     onRcptTo: (address, session: Session, cb) => {
       if (!submitterOf(session)) return cb(smtpError(530, '5.7.0 Authentication required'));
       const v = checkAddress(address.address);
@@ -86,15 +93,13 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
     },
     onData: (stream, session: Session, cb) => void accept(stream, session, submitterOf(session)!, deps).then((msg) => cb(null, msg), (err: Error) => cb(err)),
   });
-  server.on('error', (err) => deps.log.warn({ err: err.message }, 'submission: connection error'));
+  server.on('error', (err) => deps.warn('submission: connection error', err.message));
   return listenSmtp(server, listen);
 }
 
-function mailFrom(address: string, user: Submitter | null, deps: SubmissionDeps): Error | null {
+function mailFrom(address: string, user: Submitter | null): Error | null {
   if (!user) return smtpError(530, '5.7.0 Authentication required');
   if (address !== '' && !checkAddress(address).ok) return smtpError(553, '5.1.7 Bad sender address');
-  const waitMs = deps.intake.takeToken(user.id, deps.now());
-  if (waitMs > 0) return smtpError(450, `4.7.0 Rate limit of ${deps.intake.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`);
   return null;
 }
 
@@ -104,15 +109,15 @@ async function accept(stream: SMTPServerDataStream, session: Session, submitter:
   if (stream.sizeExceeded) throw smtpError(552, `5.3.4 Message larger than ${deps.maxSize} bytes`);
   const recipients = uniqueRecipients(session.envelope.rcptTo.map((r) => r.address));
   const mailFromAddress = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  let sub: Submission;
   try {
-    const stored = await deps.intake.take({ submitter, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
-    return `2.0.0 Queued as ${stored.campaignId} (${stored.accepted} recipients${stored.suppressed ? `, ${stored.suppressed} suppressed` : ''})`;
+    sub = prepareSubmission({ submitter, channel: 'smtp', mailFrom: mailFromAddress, recipients, raw: Buffer.concat(chunks), pool: deps.pool }, deps.now());
   } catch (err) {
-    if (!(err instanceof IntakeError)) throw err;
-    if (!err.temporary) throw smtpError(554, `5.6.0 ${err.message}`);
-    deps.log.error({ err: err.message }, 'submission: could not store a message');
-    throw smtpError(451, '4.3.0 Temporary failure storing the message; try again later');
+    if (err instanceof IntakeError) throw smtpError(554, `5.6.0 ${err.message}`);
+    throw err;
   }
+  const stored = await deps.store(sub);
+  return `2.0.0 Queued as ${stored.campaignId} (${stored.accepted} recipients${stored.suppressed ? `, ${stored.suppressed} suppressed` : ''})`;
 }
 
 /** RCPT already checked each address; the same one given twice is sent once. */

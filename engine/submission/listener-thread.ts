@@ -1,0 +1,104 @@
+/**
+ * The submission listener's thread: smtp-server, TLS, the SMTP dialogue and each message's
+ * completion (header read, Message-ID and Date added) run here, so a client's commands are answered
+ * without waiting for the main thread's event loop, which is busy delivering. Only what needs the
+ * store crosses over: an AUTH check, and a completed message to commit (the 250 waits for that
+ * commit, as before). Started by thread-host.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Submission } from '../../storage/messages.js';
+import type { ImportResult } from '../../storage/store.js';
+import type { ListenAddress } from '../config/inbound.js';
+import { smtpError } from '../ingress/smtp-listen.js';
+import { asBuffer, ownedBytes } from '../threads.js';
+import type { Submitter } from './auth.js';
+import { RelayNetworks } from './relay.js';
+import { startSubmission } from './server.js';
+
+/** Plain data, cloned into the thread. */
+export interface ListenerSetup {
+  listen: ListenAddress;
+  tls: { key: Uint8Array; cert: Uint8Array };
+  hostname: string;
+  maxSize: number;
+  pool: string;
+  relay: { networks: string[]; user: Submitter } | null;
+}
+
+/** What the thread asks of the main thread; each request gets one `Answer` with its id. */
+export type Request =
+  | { kind: 'auth'; id: number; username: string; apiKey: string }
+  | { kind: 'store'; id: number; sub: Submission };
+
+export type Answer =
+  | { kind: 'answer'; id: number; user?: Submitter | null; stored?: ImportResult; refused?: { code: number; message: string } }
+  | { kind: 'close' };
+
+/** What the thread tells the main thread without asking. */
+export type Notice = { kind: 'listening'; host: string; port: number } | { kind: 'failed'; message: string; code?: string } | { kind: 'warn'; message: string; err: string } | { kind: 'closed' };
+
+type Waiting = { resolve: (a: Extract<Answer, { kind: 'answer' }>) => void };
+
+const port = parentPort!;
+const setup = workerData as ListenerSetup;
+const waiting = new Map<number, Waiting>();
+let nextId = 1;
+
+function ask(request: Request, transfer: ArrayBuffer[] = []): Promise<Extract<Answer, { kind: 'answer' }>> {
+  return new Promise((resolve) => {
+    waiting.set(request.id, { resolve });
+    port.postMessage(request, transfer);
+  });
+}
+
+async function verify(username: string, apiKey: string): Promise<Submitter | null> {
+  const a = await ask({ kind: 'auth', id: nextId++, username, apiKey });
+  if (a.refused) throw new Error(a.refused.message);
+  return a.user ?? null;
+}
+
+async function store(sub: Submission): Promise<ImportResult> {
+  // The message's bytes are moved to the main thread, not copied.
+  const raw = ownedBytes(sub.raw);
+  const a = await ask({ kind: 'store', id: nextId++, sub: { ...sub, raw: raw as Buffer } }, [raw.buffer as ArrayBuffer]);
+  if (a.refused) throw smtpError(a.refused.code, a.refused.message);
+  return a.stored!;
+}
+
+const warn = (message: string, err: string) => port.postMessage({ kind: 'warn', message, err } satisfies Notice);
+
+/** Listens, then serves the main thread's answers; a bind error is told to the main thread. */
+async function main(): Promise<void> {
+  try {
+    const server = await startSubmission(setup.listen, {
+      verify,
+      store,
+      warn,
+      tls: { key: asBuffer(setup.tls.key), cert: asBuffer(setup.tls.cert) },
+      hostname: setup.hostname,
+      maxSize: setup.maxSize,
+      pool: setup.pool,
+      relay: setup.relay ? { networks: new RelayNetworks(setup.relay.networks), user: setup.relay.user } : null,
+      now: Date.now,
+    });
+    port.on('message', (m: Answer) => {
+      if (m.kind === 'close') {
+        void server.close().then(() => {
+          port.postMessage({ kind: 'closed' } satisfies Notice);
+          port.close();
+        });
+        return;
+      }
+      const w = waiting.get(m.id);
+      waiting.delete(m.id);
+      w?.resolve(m);
+    });
+    port.postMessage({ kind: 'listening', host: server.host, port: server.port } satisfies Notice);
+  } catch (err) {
+    port.postMessage({ kind: 'failed', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } satisfies Notice);
+    port.close();
+  }
+}
+
+// No top-level await: under tsx the thread's module is loaded by require (engine/threads.ts).
+void main();
