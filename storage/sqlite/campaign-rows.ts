@@ -26,13 +26,27 @@ export interface CampaignRow {
 }
 
 // Run per campaign and per recipient row of an import: module constants, so the cache finds them at once.
-const INSERT_CAMPAIGN = `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at)
-   VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, @options, 'importing', @now)`;
+const INSERT_CAMPAIGN = `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at, owner_id)
+   VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, @options, @status, @now, @ownerId)`;
 const INSERT_RECIPIENT = `INSERT OR IGNORE INTO recipients (campaign_id, email, domain, attrs, status, queued_at, next_attempt_at, updated_at)
    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`;
 const INSERT_INVALID = `INSERT INTO invalid_rows (campaign_id, line, value, reason) VALUES (?, ?, ?, ?)`;
 const CAMPAIGN = `SELECT * FROM campaigns WHERE id = ?`;
 const REVISION = `SELECT revision FROM campaigns WHERE id = ?`;
+
+/** A campaigns row (without attachments) in the given status; its id. */
+export function insertCampaignRow(sql: StatementCache, c: CampaignInput, now: number, o: { status: 'importing' | 'running'; ownerId: number | null }): number {
+  const { name, from, mailFrom, subject, html, text, pool } = c;
+  return Number(sql.get(INSERT_CAMPAIGN).run({ name, from, mailFrom, subject, html, text, pool, options: optionsJson(c), now, ...o }).lastInsertRowid);
+}
+
+/** Queued recipient rows; the same address twice in a campaign is kept once. How many were new. */
+export function insertRecipientRows(sql: StatementCache, campaignId: number, rows: readonly NewRecipient[], now: number): number {
+  let inserted = 0;
+  const insert = sql.get(INSERT_RECIPIENT);
+  for (const r of rows) inserted += insert.run(campaignId, r.email, r.domain, JSON.stringify(r.attrs), now, now, now).changes;
+  return inserted;
+}
 
 /** The campaign, or STORE_NOT_FOUND. */
 export function requireCampaign(campaigns: Pick<CampaignStore, 'getCampaign'>, id: number): Campaign {
@@ -57,9 +71,7 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
 
   const beginImport = (c: CampaignInput, now: number): number =>
     db.transaction(() => {
-      const { name, from, mailFrom, subject, html, text, pool } = c;
-      const options = optionsJson(c);
-      const id = Number(sql.get(INSERT_CAMPAIGN).run({ name, from, mailFrom, subject, html, text, pool, options, now }).lastInsertRowid);
+      const id = insertCampaignRow(sql, c, now, { status: 'importing', ownerId: null });
       const insert = sql.get(`INSERT INTO campaign_attachments (campaign_id, position, filename, content_type, cid, content) VALUES (?, ?, ?, ?, ?, ?)`);
       (c.attachments ?? []).forEach((a, i) => insert.run(id, i, a.filename, a.contentType, a.cid, a.content));
       return id;
@@ -67,9 +79,7 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
 
   const addRecipients = (campaignId: number, rows: NewRecipient[], invalid: InvalidRow[], now: number) =>
     db.transaction(() => {
-      let inserted = 0;
-      const insertRecipient = sql.get(INSERT_RECIPIENT);
-      for (const r of rows) inserted += insertRecipient.run(campaignId, r.email, r.domain, JSON.stringify(r.attrs), now, now, now).changes;
+      const inserted = insertRecipientRows(sql, campaignId, rows, now);
       const insertInvalid = sql.get(INSERT_INVALID);
       for (const bad of invalid) insertInvalid.run(campaignId, bad.line, bad.value, bad.reason);
       stats.countInserted(campaignId, 'queued', inserted);

@@ -75,7 +75,7 @@ function sqliteStore(db: Database.Database): Store {
     lists: sqliteLists(db),
     suppressions: sqliteSuppressions(db),
     webhooks: sqliteWebhooks(db),
-    messages: sqliteMessages(db, campaigns),
+    messages: sqliteMessages(sql, stats),
     senderDomains: sqliteSenderDomains(db),
     sources: sqliteSources(db),
     close: () => db.close(),

@@ -1,18 +1,11 @@
-import type Database from 'better-sqlite3';
 import type { MessageRecipient, MessageStore, StoredMessage, Submission } from '../messages.js';
-import type { Campaign, CampaignInput, ImportResult } from '../store.js';
 import { optionsJson } from './campaign-lists.js';
-import { toCampaign, type CampaignRow } from './campaign-rows.js';
+import { insertCampaignRow, insertRecipientRows, toCampaign, type CampaignRow } from './campaign-rows.js';
+import { applySuppressions } from './campaigns.js';
+import type { StatementCache } from './statements.js';
+import type { SqliteStats } from './stats.js';
 
-/** The campaign steps a message goes through, as the SQLite store does them for any campaign. */
-export interface CampaignWriter {
-  beginImport(c: CampaignInput, now: number): number;
-  setCampaignOwner(id: number, userId: number): void;
-  addRecipients(campaignId: number, rows: { email: string; domain: string; attrs: Record<string, string> }[], invalid: [], now: number): unknown;
-  finishImport(campaignId: number, status: 'running'): ImportResult;
-}
-
-/** The campaigns row a submission leaves once committed: what beginImport inserted, made running by finishImport, with its owner. */
+/** The campaigns row a submission leaves once committed, as a read of it would return it (tested). */
 function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
   return {
     id,
@@ -35,10 +28,13 @@ function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
 }
 
 /**
- * The SQLite side of `Store.messages`: a message is a campaign made by the usual steps (so counters,
- * suppression and scoping are the campaign path's) plus its bytes in `submitted_messages`.
+ * The SQLite side of `Store.messages`: a message is a campaign (so counters, suppression and scoping
+ * are the campaign path's) plus its bytes in `submitted_messages`. It is written running and owned
+ * in one go, not through an import's steps (begin, owner, recipients, finish): seven statements a
+ * message instead of about twenty, on the path that commits before each 250.
  */
-export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter): MessageStore {
+export function sqliteMessages(sql: StatementCache, stats: SqliteStats): MessageStore {
+  const db = sql.db;
   const s = {
     insertRaw: db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`),
     raw: db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`),
@@ -51,11 +47,12 @@ export function sqliteMessages(db: Database.Database, campaigns: CampaignWriter)
   // Nested in submit's transaction: a savepoint, so one message failing leaves the others stored.
   const one = db.transaction((sub: Submission, now: number): StoredMessage => {
     const { name, from, mailFrom, subject, pool } = sub;
-    const id = campaigns.beginImport({ name, from, mailFrom, subject, html: null, text: null, pool }, now);
-    campaigns.setCampaignOwner(id, sub.ownerId);
+    const id = insertCampaignRow(sql, { name, from, mailFrom, subject, html: null, text: null, pool }, now, { status: 'running', ownerId: sub.ownerId });
     s.insertRaw.run(id, sub.raw);
-    campaigns.addRecipients(id, sub.recipients.map((r) => ({ ...r, attrs: {} })), [], now);
-    const result = campaigns.finishImport(id, 'running');
+    const inserted = insertRecipientRows(sql, id, sub.recipients.map((r) => ({ ...r, attrs: {} })), now);
+    stats.countInserted(id, 'queued', inserted);
+    const suppressed = applySuppressions(sql, id);
+    const result = { campaignId: id, accepted: inserted, duplicates: sub.recipients.length - inserted, invalid: 0, suppressed };
     return { ...result, campaign: toCampaign(writtenRow(id, sub, now)), raw: sub.raw };
   });
   return {
