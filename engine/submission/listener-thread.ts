@@ -30,23 +30,30 @@ export type Request =
   | { kind: 'auth'; id: number; username: string; apiKey: string }
   | { kind: 'store'; id: number; sub: Submission };
 
-export type Answer =
-  | { kind: 'answer'; id: number; user?: Submitter | null; stored?: ImportResult; refused?: { code: number; message: string } }
-  | { kind: 'close' };
+/** The main thread's answer to a request: the user (auth), the stored message, or the SMTP reply that refuses it. */
+export interface Answer {
+  kind: 'answer';
+  id: number;
+  user?: Submitter | null;
+  stored?: ImportResult;
+  refused?: { code: number; message: string };
+}
+
+/** What the main thread sends the thread. */
+export type ToListener = Answer | { kind: 'close' };
 
 /** What the thread tells the main thread without asking. */
 export type Notice = { kind: 'listening'; host: string; port: number } | { kind: 'failed'; message: string; code?: string } | { kind: 'warn'; message: string; err: string } | { kind: 'closed' };
 
-type Waiting = { resolve: (a: Extract<Answer, { kind: 'answer' }>) => void };
-
 const port = parentPort!;
 const setup = workerData as ListenerSetup;
-const waiting = new Map<number, Waiting>();
+/** Requests sent, by id: the resolve of each one's promise. */
+const waiting = new Map<number, (a: Answer) => void>();
 let nextId = 1;
 
-function ask(request: Request, transfer: ArrayBuffer[] = []): Promise<Extract<Answer, { kind: 'answer' }>> {
+function ask(request: Request, transfer: ArrayBuffer[] = []): Promise<Answer> {
   return new Promise((resolve) => {
-    waiting.set(request.id, { resolve });
+    waiting.set(request.id, resolve);
     port.postMessage(request, transfer);
   });
 }
@@ -81,7 +88,7 @@ async function main(): Promise<void> {
       relay: setup.relay ? { networks: new RelayNetworks(setup.relay.networks), user: setup.relay.user } : null,
       now: Date.now,
     });
-    port.on('message', (m: Answer) => {
+    port.on('message', (m: ToListener) => {
       if (m.kind === 'close') {
         void server.close().then(() => {
           port.postMessage({ kind: 'closed' } satisfies Notice);
@@ -89,9 +96,9 @@ async function main(): Promise<void> {
         });
         return;
       }
-      const w = waiting.get(m.id);
+      const resolve = waiting.get(m.id);
       waiting.delete(m.id);
-      w?.resolve(m);
+      resolve?.(m);
     });
     port.postMessage({ kind: 'listening', host: server.host, port: server.port } satisfies Notice);
   } catch (err) {

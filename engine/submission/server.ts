@@ -15,7 +15,7 @@ import { IntakeError, prepareSubmission } from './intake.js';
  * message is completed here and committed by the main thread (group commit, fsync) before its 250.
  */
 export interface SubmissionDeps {
-  /** The user an API key belongs to; the main thread holds the store. Rejects when it cannot tell. */
+  /** The user an API key belongs to; the main thread holds the store. Rejects when it cannot tell (454). */
   verify: (username: string, apiKey: string) => Promise<Submitter | null>;
   tls: { key: Buffer; cert: Buffer };
   hostname: string;
@@ -79,10 +79,8 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
       deps.verify(auth.username ?? '', auth.password ?? '').then(
         // smtp-server types `user` as any value it keeps on the session for us.
         (user) => (user ? cb(null, { user }) : cb(smtpError(535, '5.7.8 Authentication credentials invalid'))),
-        (err: Error) => {
-          deps.warn('submission: credential check failed', err.message);
-          cb(smtpError(454, '4.7.0 Temporary authentication failure'));
-        },
+        // The main thread logged why.
+        () => cb(smtpError(454, '4.7.0 Temporary authentication failure')),
       );
     },
     onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session))),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { asBuffer, startThread } from '../threads.js';
 import type { VerifyCredentials } from './auth.js';
 import type { Intake } from './intake.js';
-import type { Answer, ListenerSetup, Notice, Request } from './listener-thread.js';
+import type { Answer, ListenerSetup, Notice, Request, ToListener } from './listener-thread.js';
 import type { SubmissionServer } from './server.js';
 
 export interface ListenerHost {
@@ -16,7 +16,7 @@ export interface ListenerHost {
   thread?: { from: string; name: string };
 }
 
-type Answered = Omit<Extract<Answer, { kind: 'answer' }>, 'kind' | 'id'>;
+type Answered = Omit<Answer, 'kind' | 'id'>;
 
 /** How long a thread that ended by itself waits before it is started again. */
 const RESTART_DELAY_MS = 1000;
@@ -59,19 +59,23 @@ function spawn(h: ListenerHost, onEnded: () => void): Promise<SubmissionServer> 
   const thread = h.thread ?? { from: import.meta.url, name: 'listener-thread' };
   const worker = startThread(thread.from, thread.name, h.setup);
   let closed: (() => void) | null = null;
+  let exited = false;
+  // A thread that already ended (and waits to be started again) has nothing left to close.
+  const close = () => (exited ? Promise.resolve() : new Promise<void>((done) => ((closed = done), worker.postMessage({ kind: 'close' } satisfies ToListener))));
   return new Promise((resolve, reject) => {
     let listening = false;
     worker.on('message', (m: Request | Notice) => {
       if (m.kind === 'listening') {
         listening = true;
-        resolve({ host: m.host, port: m.port, close: () => new Promise<void>((done) => ((closed = done), worker.postMessage({ kind: 'close' } satisfies Answer))) });
+        resolve({ host: m.host, port: m.port, close });
       } else if (m.kind === 'failed') reject(Object.assign(new Error(m.message), { code: m.code }));
       else if (m.kind === 'warn') h.log.warn({ err: m.err }, m.message);
       else if (m.kind === 'closed') closed?.();
-      else void answer(h, m).then((a) => worker.postMessage({ kind: 'answer', id: m.id, ...a } satisfies Answer));
+      else void answer(h, m).then((a) => worker.postMessage({ kind: 'answer', id: m.id, ...a } satisfies ToListener));
     });
     worker.on('error', (err) => h.log.error({ err: err.message }, 'submission: the listener thread failed'));
     worker.on('exit', () => {
+      exited = true;
       if (closed) return closed();
       if (!listening) return reject(new Error('the submission listener thread ended before it listened'));
       onEnded();
