@@ -36,7 +36,8 @@ export interface Answer {
   id: number;
   user?: Submitter | null;
   stored?: ImportResult;
-  refused?: { code: number; message: string };
+  /** `retryMs`: over the per-user rate, when this user may submit again. */
+  refused?: { code: number; message: string; retryMs?: number };
 }
 
 /** What the main thread sends the thread. */
@@ -64,12 +65,27 @@ async function verify(username: string, apiKey: string): Promise<Submitter | nul
   return a.user ?? null;
 }
 
+/**
+ * Users over their rate, until when: the main thread checks the rate once per message, after DATA;
+ * remembered here, a user it refused is refused at MAIL until then, before sending the next message.
+ */
+const overRateUntil = new Map<number, number>();
+
 async function store(sub: Submission): Promise<ImportResult> {
   // The message's bytes are moved to the main thread, not copied.
   const raw = ownedBytes(sub.raw);
   const a = await ask({ kind: 'store', id: nextId++, sub: { ...sub, raw: raw as Buffer } }, [raw.buffer as ArrayBuffer]);
+  if (a.refused?.retryMs) overRateUntil.set(sub.ownerId, Date.now() + a.refused.retryMs);
   if (a.refused) throw smtpError(a.refused.code, a.refused.message);
   return a.stored!;
+}
+
+function rateWait(userId: number): number {
+  const until = overRateUntil.get(userId);
+  if (until === undefined) return 0;
+  if (until > Date.now()) return until - Date.now();
+  overRateUntil.delete(userId);
+  return 0;
 }
 
 const warn = (message: string, err: string) => port.postMessage({ kind: 'warn', message, err } satisfies Notice);
@@ -80,6 +96,7 @@ async function main(): Promise<void> {
     const server = await startSubmission(setup.listen, {
       verify,
       store,
+      rateWait,
       warn,
       tls: { key: asBuffer(setup.tls.key), cert: asBuffer(setup.tls.cert) },
       hostname: setup.hostname,

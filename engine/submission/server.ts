@@ -28,6 +28,8 @@ export interface SubmissionDeps {
    * disk; rejects with an smtpError (450 over the rate, 451 when it could not be stored).
    */
   store: (sub: Submission) => Promise<ImportResult>;
+  /** Milliseconds until a user that `store` refused for its rate may submit again; 0: go. */
+  rateWait: (userId: number) => number;
   warn: (message: string, err: string) => void;
   now: () => number;
 }
@@ -83,7 +85,7 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
         () => cb(smtpError(454, '4.7.0 Temporary authentication failure')),
       );
     },
-    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session))),
+    onMailFrom: (address, session: Session, cb) => cb(mailFrom(address.address, submitterOf(session), deps)),
     onRcptTo: (address, session: Session, cb) => {
       if (!submitterOf(session)) return cb(smtpError(530, '5.7.0 Authentication required'));
       const v = checkAddress(address.address);
@@ -95,9 +97,11 @@ export async function startSubmission(listen: ListenAddress, deps: SubmissionDep
   return listenSmtp(server, listen);
 }
 
-function mailFrom(address: string, user: Submitter | null): Error | null {
+function mailFrom(address: string, user: Submitter | null, deps: SubmissionDeps): Error | null {
   if (!user) return smtpError(530, '5.7.0 Authentication required');
   if (address !== '' && !checkAddress(address).ok) return smtpError(553, '5.1.7 Bad sender address');
+  const waitMs = deps.rateWait(user.id);
+  if (waitMs > 0) return smtpError(450, `4.7.0 Rate limit reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`);
   return null;
 }
 

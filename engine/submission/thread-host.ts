@@ -18,26 +18,39 @@ export interface ListenerHost {
 
 type Answered = Omit<Answer, 'kind' | 'id'>;
 
-/** How long a thread that ended by itself waits before it is started again. */
+/** How long a thread that ended by itself waits before it is started again; doubled after each failed start, up to the most. */
 const RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 60_000;
 
 /**
  * Runs the submission listener in a thread of its own (listener-thread.ts) and answers what it asks:
  * AUTH checks against the store, and completed messages to rate-check and commit. A thread that ends
- * without being asked to (an uncaught error in it) is logged and started again.
+ * without being asked to (an uncaught error in it) is logged and started again, and again later if
+ * that start fails. close() also ends a thread that is being started again.
  */
 export async function startListenerThread(h: ListenerHost): Promise<SubmissionServer> {
-  let closing = false;
+  let closing: Promise<void> | null = null;
+  let restarting: Promise<void> | null = null;
+  const restartAfter = (delayMs: number): void => {
+    setTimeout(() => {
+      if (closing) return;
+      restarting = spawn(h, onEnded).then(
+        async (started) => {
+          current = started;
+          if (closing) await started.close();
+        },
+        (err: Error) => {
+          const next = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+          h.log.error({ err: err.message }, `submission: the listener thread could not start again; trying again in ${next / 1000} s`);
+          restartAfter(next);
+        },
+      );
+    }, delayMs).unref();
+  };
   const onEnded = (): void => {
     if (closing) return;
     h.log.error('submission: the listener thread ended; starting it again');
-    setTimeout(() => {
-      if (closing) return;
-      spawn(h, onEnded).then(
-        (started) => (current = started),
-        (err: Error) => h.log.error({ err: err.message }, 'submission: the listener thread could not start again'),
-      );
-    }, RESTART_DELAY_MS).unref();
+    restartAfter(RESTART_DELAY_MS);
   };
   let current = await spawn(h, onEnded);
   return {
@@ -47,9 +60,9 @@ export async function startListenerThread(h: ListenerHost): Promise<SubmissionSe
     get port() {
       return current.port;
     },
-    async close() {
-      closing = true;
-      await current.close();
+    close() {
+      closing ??= current.close().then(() => restarting ?? undefined);
+      return closing;
     },
   };
 }
@@ -60,8 +73,10 @@ function spawn(h: ListenerHost, onEnded: () => void): Promise<SubmissionServer> 
   const worker = startThread(thread.from, thread.name, h.setup);
   let closed: (() => void) | null = null;
   let exited = false;
+  let closeOnce: Promise<void> | null = null;
   // A thread that already ended (and waits to be started again) has nothing left to close.
-  const close = () => (exited ? Promise.resolve() : new Promise<void>((done) => ((closed = done), worker.postMessage({ kind: 'close' } satisfies ToListener))));
+  const close = () =>
+    (closeOnce ??= exited ? Promise.resolve() : new Promise<void>((done) => ((closed = done), worker.postMessage({ kind: 'close' } satisfies ToListener))));
   return new Promise((resolve, reject) => {
     let listening = false;
     worker.on('message', (m: Request | Notice) => {
@@ -94,7 +109,7 @@ async function answer(h: ListenerHost, m: Request): Promise<Answered> {
   }
   const now = h.now();
   const waitMs = h.intake.takeToken(m.sub.ownerId, now);
-  if (waitMs > 0) return { refused: { code: 450, message: `4.7.0 Rate limit of ${h.intake.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds` } };
+  if (waitMs > 0) return { refused: { code: 450, message: `4.7.0 Rate limit of ${h.intake.rate.text} reached for this user; try again in ${Math.ceil(waitMs / 1000)} seconds`, retryMs: waitMs } };
   try {
     const { campaignId, accepted, duplicates, invalid, suppressed } = await h.intake.takePrepared({ ...m.sub, raw: asBuffer(m.sub.raw) }, now);
     return { stored: { campaignId, accepted, duplicates, invalid, suppressed } };

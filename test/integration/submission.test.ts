@@ -99,7 +99,7 @@ describe('SMTP submission', () => {
     }
   });
 
-  test('refusals: no AUTH is 530 at MAIL, AUTH before STARTTLS is refused, a wrong key is 535, the per-user rate is 450', async () => {
+  test('refusals: no AUTH is 530 at MAIL, AUTH before STARTTLS is refused, a wrong key is 535, the per-user rate is 450 (after DATA, then at MAIL)', async () => {
     const store = openSqliteStore(loadConfig(configPath).storage.path);
     try {
       await withServer(store, async (s) => {
@@ -112,6 +112,8 @@ describe('SMTP submission', () => {
         // rate = "3/min": the bucket holds one second's worth, at least one message; the next must wait ~20 s.
         await submit(target, { from: 'app@sender.test', to: ['rate@inbox.test'] }, MESSAGE('r1'));
         await assert.rejects(submit(target, { from: 'app@sender.test', to: ['rate@inbox.test'] }, MESSAGE('r2')), (e: { responseCode?: number }) => e.responseCode === 450);
+        // Checked after DATA once; refused then, the user is refused at MAIL until the wait is over.
+        await assert.rejects(submit(target, { from: 'app@sender.test', to: ['rate@inbox.test'] }, MESSAGE('r3')), (e: { responseCode?: number; command?: string }) => e.responseCode === 450 && e.command === 'MAIL FROM');
       });
     } finally {
       store.close();
