@@ -59,7 +59,6 @@ function escapeRun(run: string): string {
 function encodeLine(s: string, start: number, end: number): string {
   const last = s.charCodeAt(end - 1);
   const blank = end > start && (last === 0x20 || last === 0x09);
-  if (!blank && end - start <= MAX_LINE) return s.slice(start, end);
   const line = blank ? s.slice(start, end - 1) + HEX[last] : s.slice(start, end);
   if (line.length <= MAX_LINE) return line;
   let out = '';

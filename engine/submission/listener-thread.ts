@@ -26,9 +26,8 @@ export interface ListenerSetup {
 }
 
 /** What the thread asks of the main thread; each request gets one `Answer` with its id. */
-export type Request =
-  | { kind: 'auth'; id: number; username: string; apiKey: string }
-  | { kind: 'store'; id: number; sub: Submission };
+export type Request = RequestBody & { id: number };
+type RequestBody = { kind: 'auth'; username: string; apiKey: string } | { kind: 'store'; sub: Submission };
 
 /** The main thread's answer to a request: the user (auth), the stored message, or the SMTP reply that refuses it. */
 export interface Answer {
@@ -52,15 +51,16 @@ const setup = workerData as ListenerSetup;
 const waiting = new Map<number, (a: Answer) => void>();
 let nextId = 1;
 
-function ask(request: Request, transfer: ArrayBuffer[] = []): Promise<Answer> {
+function ask(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<Answer> {
+  const id = nextId++;
   return new Promise((resolve) => {
-    waiting.set(request.id, resolve);
-    port.postMessage(request, transfer);
+    waiting.set(id, resolve);
+    port.postMessage({ ...body, id } satisfies Request, transfer);
   });
 }
 
 async function verify(username: string, apiKey: string): Promise<Submitter | null> {
-  const a = await ask({ kind: 'auth', id: nextId++, username, apiKey });
+  const a = await ask({ kind: 'auth', username, apiKey });
   if (a.refused) throw new Error(a.refused.message);
   return a.user ?? null;
 }
@@ -74,7 +74,7 @@ const overRateUntil = new Map<number, number>();
 async function store(sub: Submission): Promise<ImportResult> {
   // The message's bytes are moved to the main thread, not copied.
   const raw = ownedBytes(sub.raw);
-  const a = await ask({ kind: 'store', id: nextId++, sub: { ...sub, raw: raw as Buffer } }, [raw.buffer as ArrayBuffer]);
+  const a = await ask({ kind: 'store', sub: { ...sub, raw: raw as Buffer } }, [raw.buffer as ArrayBuffer]);
   if (a.refused?.retryMs) overRateUntil.set(sub.ownerId, Date.now() + a.refused.retryMs);
   if (a.refused) throw smtpError(a.refused.code, a.refused.message);
   return a.stored!;
