@@ -1,8 +1,10 @@
 /**
- * Types for the parts of mailauth's DKIM signer that engine/dkim/sign.ts composes. They are not in
- * mailauth's public typings; mailauth is pinned to ^4 (package.json), and test/unit/dkim.test.ts
- * checks our signatures byte for byte against mailauth's own dkimSign, so a change inside mailauth
- * fails a test rather than a delivery.
+ * Types for the parts of mailauth that we call directly: its header splitter (engine/submission/
+ * header.ts), its DKIM-Signature formatter (engine/dkim/sign.ts) and its relaxed body hasher (the
+ * reference in test/unit/dkim-canonical.test.ts). They are not in mailauth's public typings;
+ * mailauth is pinned to ^4 (package.json), and test/unit/dkim.test.ts checks our signatures byte
+ * for byte against mailauth's own dkimSign, so a change inside mailauth fails a test rather than a
+ * delivery.
  */
 declare module 'mailauth/lib/tools.js' {
   export interface ParsedHeader {
@@ -10,12 +12,7 @@ declare module 'mailauth/lib/tools.js' {
     casedKey: string | undefined;
     line: Buffer;
   }
-  export interface SigningHeaderLines {
-    keys: string;
-    headers: ParsedHeader[];
-  }
   export function parseHeaders(buf: Buffer): { parsed: ParsedHeader[]; original: Buffer };
-  export function getSigningHeaderLines(parsed: ParsedHeader[], fieldNames?: string | false): SigningHeaderLines;
   export function formatSignatureHeaderLine(type: 'DKIM', values: Record<string, unknown>, folded: boolean): string;
 }
 
@@ -25,13 +22,4 @@ declare module 'mailauth/lib/dkim/body/index.js' {
     digest(encoding: 'base64'): string;
   }
   export function dkimBody(canonicalization: string, hashAlgo: string, maxBodyLength: number | false): BodyHasher;
-}
-
-declare module 'mailauth/lib/dkim/header/index.js' {
-  import type { SigningHeaderLines } from 'mailauth/lib/tools.js';
-  export function generateCanonicalizedHeader(
-    type: 'DKIM',
-    lines: SigningHeaderLines,
-    options: { signingDomain: string; selector: string; algorithm: string; canonicalization: string; bodyHash: string; signTime?: Date },
-  ): { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, unknown> };
 }
