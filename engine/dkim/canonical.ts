@@ -42,6 +42,17 @@ export function headerFields(block: string): HeaderField[] {
   return fields;
 }
 
+/**
+ * The fields to sign in the order the signature lists them: every instance, from the bottom up (RFC
+ * 6376 5.4.2), as mailauth signs. `canonical`: each in relaxed form with its CRLF.
+ */
+export function signedFields(block: string, keys: ReadonlySet<string>): { names: string[]; canonical: string } {
+  const signed = headerFields(block)
+    .filter((f) => keys.has(f.key))
+    .reverse();
+  return { names: signed.map((f) => f.name), canonical: signed.map((f) => `${relaxedField(f.raw)}\r\n`).join('') };
+}
+
 /** A field in relaxed form, without its CRLF: name in lower case, unfolded, blanks run together, none at either end of the value. */
 export function relaxedField(raw: string): string {
   const colon = raw.indexOf(':');

@@ -1,6 +1,7 @@
 import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { formatSignatureHeaderLine } from 'mailauth/lib/tools.js';
-import { headerFields, relaxedBodyHash, relaxedField } from './canonical.js';
+import { domainToASCII } from 'node:url';
+import { relaxedBodyHash, relaxedField, signedFields } from './canonical.js';
+import { signedField, unsignedField } from './field.js';
 
 export const DKIM_ALGORITHMS = ['rsa-sha256', 'ed25519-sha256'] as const;
 export type DkimAlgorithm = (typeof DKIM_ALGORITHMS)[number];
@@ -38,9 +39,9 @@ export class DkimError extends Error {
 /**
  * Signs messages with our cached keys. mailauth's `dkimSign` parses the PEM on every call
  * (crypto.createPrivateKey), which costs more than the RSA signature, and canonicalizes byte by byte
- * in JavaScript; here keys are parsed once and canonicalization is ./canonical.ts. mailauth still
- * formats the DKIM-Signature field. Output is byte-identical to `dkimSign` given the same keys,
- * fields and time, for messages where mailauth follows RFC 6376 (tested; see ./canonical.ts).
+ * in JavaScript; here keys are parsed once, canonicalization is ./canonical.ts and the field is
+ * laid out by ./field.ts. The canonical forms equal mailauth's (tested on random messages), and
+ * mailauth and dkimpy verify what we sign (tested).
  */
 export class DkimSigner {
   private readonly byDomain = new Map<string, DkimKey[]>();
@@ -48,7 +49,9 @@ export class DkimSigner {
   constructor(keys: readonly DkimKey[]) {
     for (const k of keys) {
       const domain = k.domain.toLowerCase();
-      this.byDomain.set(domain, [...(this.byDomain.get(domain) ?? []), k]);
+      // d= must be an A-label (RFC 6376 3.5); the key keeps its domain as configured otherwise.
+      const ascii = { ...k, domain: domainToASCII(k.domain) || k.domain };
+      this.byDomain.set(domain, [...(this.byDomain.get(domain) ?? []), ascii]);
     }
   }
 
@@ -79,24 +82,18 @@ export function signatureLines(message: Buffer, keys: readonly DkimKey[], signTi
   const split = message.indexOf(HEADER_END);
   if (split < 0) throw new DkimError('message has no header/body separator (CRLF CRLF)');
   const bodyHash = relaxedBodyHash(message.subarray(split + HEADER_END.length));
-  // Every instance of a signed field, from the bottom up, as mailauth and RFC 6376 5.4.2 order them.
-  const signed = headerFields(message.toString('latin1', 0, split))
-    .filter((f) => SIGNED_KEYS.has(f.key))
-    .reverse();
-  const canonicalFields = signed.map((f) => `${relaxedField(f.raw)}\r\n`).join('');
-  const t = Math.floor(signTime.getTime() / 1000);
-  const h = signed.map((f) => f.name).join(': ');
+  const { names, canonical } = signedFields(message.toString('latin1', 0, split), SIGNED_KEYS);
+  if (!names.some((n) => n.toLowerCase() === 'from')) throw new DkimError('message has no From field, which a signature must cover (RFC 6376 5.4)');
+  const time = Math.floor(signTime.getTime() / 1000);
   return keys.map((key) => {
-    const tags = { a: key.algorithm, c: CANONICALIZATION, s: key.selector, d: key.domain, h, bh: bodyHash, t };
-    // The signature field is hashed as it will be written with b= left empty; mailauth formats it
-    // with a stand-in b= of the final length, so that it folds as the signed one will.
-    const unsigned = formatSignatureHeaderLine('DKIM', { b: 'a'.repeat(73), ...tags }, true);
-    const data = Buffer.from(canonicalFields + relaxedField(unsigned).replace(/([;:\s]+b=)[^;]+/, '$1'), 'latin1');
+    const prefix = unsignedField({ algorithm: key.algorithm, canonicalization: CANONICALIZATION, domain: key.domain, selector: key.selector, time, names, bodyHash });
+    // RFC 6376 3.7: the signature covers its own field last, relaxed, with an empty b= and no CRLF.
+    const data = Buffer.from(canonical + relaxedField(`${prefix} b=`), 'latin1');
     // RFC 8463: Ed25519 signs the SHA-256 of the canonicalized header; RSA hashes it itself.
     const signature =
       key.algorithm === 'rsa-sha256'
         ? cryptoSign('rsa-sha256', data, key.privateKey)
         : cryptoSign(null, createHash('sha256').update(data).digest(), key.privateKey);
-    return formatSignatureHeaderLine('DKIM', { ...tags, b: signature.toString('base64') }, true);
+    return signedField(prefix, signature.toString('base64'));
   });
 }
