@@ -48,10 +48,9 @@ export class DkimSigner {
 
   constructor(keys: readonly DkimKey[]) {
     for (const k of keys) {
-      const domain = k.domain.toLowerCase();
-      // d= must be an A-label (RFC 6376 3.5); the key keeps its domain as configured otherwise.
-      const ascii = { ...k, domain: domainToASCII(k.domain) || k.domain };
-      this.byDomain.set(domain, [...(this.byDomain.get(domain) ?? []), ascii]);
+      // d= must be an A-label (RFC 6376 3.5), and messages name their From domain as one.
+      const domain = (domainToASCII(k.domain) || k.domain).toLowerCase();
+      this.byDomain.set(domain, [...(this.byDomain.get(domain) ?? []), { ...k, domain }]);
     }
   }
 

@@ -116,12 +116,23 @@ export function prepareSubmission(m: SubmittedMessage, now: number): Submission 
   };
 }
 
-/** The message with CRLF line ends; itself when it has them already (as over SMTP), so no copy is made. */
+/**
+ * The message with CRLF line ends; itself when it has them already (as over SMTP), so no copy is
+ * made. A lone CR counts as a line end too: the SMTP client sends it as CRLF, and the DKIM signature
+ * must cover the bytes a verifier receives.
+ */
 export function crlf(raw: Buffer): Buffer {
+  return hasLoneBreak(raw) ? Buffer.from(raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1') : raw;
+}
+
+function hasLoneBreak(raw: Buffer): boolean {
   for (let at = raw.indexOf(10); at >= 0; at = raw.indexOf(10, at + 1)) {
-    if (at === 0 || raw[at - 1] !== 13) return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    if (at === 0 || raw[at - 1] !== 13) return true;
   }
-  return raw;
+  for (let at = raw.indexOf(13); at >= 0; at = raw.indexOf(13, at + 1)) {
+    if (raw[at + 1] !== 10) return true;
+  }
+  return false;
 }
 
 function readHeaderOrRefuse(block: Buffer): HeaderFacts {

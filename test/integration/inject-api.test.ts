@@ -50,6 +50,13 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
   });
 
   const deliverAll = () => createEngine(loadConfig(configPath), store, pino({ level: 'silent' })).scheduler.run(untilQuiet(3000));
+  /** mailauth's verdict on each signature, as `domain:result`, with the keys from the test world's DNS. */
+  const dkimResults = async (message: Buffer) => {
+    const resolver = new Resolver();
+    resolver.setServers([world.dns.server]);
+    const v = await dkimVerify(message, { resolver: (name: string, type: string) => (type === 'TXT' ? resolver.resolveTxt(name) : Promise.reject(new Error(type))) } as unknown as Parameters<typeof dkimVerify>[1]);
+    return v.results.map((x) => `${x.signingDomain}:${x.status.result}`);
+  };
 
   test('a message from fields: to, cc and bcc each get it once, Bcc is in no header, DKIM passes, the status says delivered', async () => {
     const res = await post('one@x.test', {
@@ -74,18 +81,16 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
     assert.equal(mail.headers.get('x-order'), '1234');
     assert.equal(mail.attachments[0]?.cid, 'logo@shop');
     assert.ok(!/^bcc:/im.test(got[0]!.data.toString()) && !got[0]!.data.includes('hidden@inbox.test'), 'no header names the Bcc recipient');
-    const resolver = new Resolver();
-    resolver.setServers([world.dns.server]);
-    const v = await dkimVerify(got[0]!.data, { resolver: (name: string, type: string) => (type === 'TXT' ? resolver.resolveTxt(name) : Promise.reject(new Error(type))) } as unknown as Parameters<typeof dkimVerify>[1]);
-    assert.deepEqual(v.results.map((x) => `${x.signingDomain}:${x.status.result}`), ['shop.test:pass']);
+    assert.deepEqual(await dkimResults(got[0]!.data), ['shop.test:pass']);
     const status = await app.inject({ method: 'GET', url: `/api/v1/messages/${id}`, headers: bearer('one@x.test') });
     assert.equal(status.statusCode, 200);
     assert.deepEqual((status.json() as { recipients: { status: string; code: number }[] }).recipients.map((r) => [r.status, r.code]), [['delivered', 250], ['delivered', 250], ['delivered', 250]]);
   });
 
-  test('a raw message goes out as it is, with a Message-ID and Date added when missing; a suppressed address ends suppressed', async () => {
+  test('a raw message goes out as it is, with a Message-ID and Date added when missing, and its signature verifies whatever its line ends; a suppressed address ends suppressed', async () => {
     store.addSuppression('gone@inbox.test', 'manual', Date.now());
-    const raw = 'From: Shop <orders@shop.test>\nTo: raw@inbox.test\nSubject: raw one\n\nBody line of the raw message.\n';
+    // Lone LF and lone CR: the client sends each as CRLF, so the signature must cover them as CRLF.
+    const raw = 'From: Shop <orders@shop.test>\nTo: raw@inbox.test\nSubject: raw one\n\nBody line of the raw message.\nA blank \rthen a lone CR.\r\n';
     const res = await post('one@x.test', { raw, to: ['raw@inbox.test', 'gone@inbox.test'] });
     assert.equal(res.statusCode, 202, res.body);
     assert.deepEqual((res.json() as { recipients: { status: string }[] }).recipients.map((r) => r.status), ['queued', 'suppressed']);
@@ -95,7 +100,8 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
     const text = got[0]!.data.toString();
     assert.match(text, /^Message-ID: <[0-9a-f-]+@shop\.test>\r$/m);
     assert.match(text, /^Date: /m);
-    assert.ok(text.includes('\r\n\r\nBody line of the raw message.\r\n'), 'the body is unchanged, in CRLF');
+    assert.ok(text.includes('\r\n\r\nBody line of the raw message.\r\nA blank \r\nthen a lone CR.\r\n'), 'the body is unchanged, in CRLF');
+    assert.deepEqual(await dkimResults(got[0]!.data), ['shop.test:pass']);
     assert.equal(got[0]!.mailFrom, 'orders@shop.test', 'the envelope sender defaults to the From address');
   });
 

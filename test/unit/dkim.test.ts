@@ -66,6 +66,13 @@ test('the field: its tags, its body hash as mailauth computes it, lines of at mo
   }
 });
 
+test('a key configured for an internationalized domain signs mail from its A-label, with d= the A-label', () => {
+  const signer = signerFromKeys([{ ...specs[1]!, domain: 'bücher.test' }]);
+  assert.equal(signer.keysFor('xn--bcher-kva.test').length, 1);
+  const signed = signer.sign(message, 'news.xn--bcher-kva.test').toString();
+  assert.match(signed, /d=xn--bcher-kva\.test;/);
+});
+
 test('a message without a From field is refused, as is one without a header/body separator', () => {
   const signer = signerFromKeys(specs);
   assert.throws(() => signer.sign(Buffer.from('To: a@b.test\r\nSubject: x\r\n\r\nbody\r\n'), 'sender.test'), { code: 'DKIM_INPUT', message: /no From field/ });

@@ -35,11 +35,14 @@ test('readHeader reads From, Subject, Message-ID and Date as simpleParser does',
   }
 });
 
-test('crlf: CRLF line ends as they are (the same buffer); bare LF made CRLF', () => {
+test('crlf: CRLF line ends as they are (the same buffer); bare LF and bare CR made CRLF', () => {
   const wire = Buffer.from('A: b\r\n\r\nbody\r\n');
   assert.equal(crlf(wire), wire);
   assert.equal(crlf(Buffer.from('A: b\n\nbody\r\nmore\n')).toString(), 'A: b\r\n\r\nbody\r\nmore\r\n');
   assert.equal(crlf(Buffer.from('\nx')).toString(), '\r\nx');
+  assert.equal(crlf(Buffer.from('A: b\r\n\r\nx \ry\r\r\nz\r')).toString(), 'A: b\r\n\r\nx \r\ny\r\n\r\nz\r\n');
+  // A header ended by bare LFs, a body with CRLFCRLF: the header ends where a verifier will see it end.
+  assert.equal(crlf(Buffer.from('A: b\nS: s\n\nbody\r\n\r\nmore\r\n')).toString(), 'A: b\r\nS: s\r\n\r\nbody\r\n\r\nmore\r\n');
 });
 
 test('readHeader agrees with simpleParser on arbitrary subjects and display names', async () => {
