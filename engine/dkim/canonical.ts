@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
  * DKIM "relaxed" canonicalization (RFC 6376 3.4.2 and 3.4.4) for signing. mailauth's does the same
  * in a JavaScript loop over every byte (and a second one looking for MIME structure that signing
  * does not use): 0.44 ms of a 90 KB body where its SHA-256 takes 0.06 ms, and 0.08 ms a message on
- * the header side. Here Buffer and string searches, which run natively, find the few places that
- * change. Output equals mailauth's (tested on random input), except where mailauth departs from the
+ * the header side. Here V8's string searches and regular expressions, which run natively, find the
+ * few places that change. Output equals mailauth's (tested on random input), except where mailauth departs from the
  * RFC: it counts NBSP and NEL bytes (0xA0, 0x85, which occur inside UTF-8 characters) as white
  * space in header fields, and keeps the trailing blanks of a body's unterminated last line, which
  * a verifier receives terminated and so drops.
@@ -61,8 +61,8 @@ export function relaxedField(raw: string): string {
     .slice(colon + 1)
     .replace(/\r?\n/g, '')
     .replace(/[ \t]+/g, ' ');
-  const start = value.charCodeAt(0) === 0x20 ? 1 : 0;
-  const end = value.length > start && value.charCodeAt(value.length - 1) === 0x20 ? value.length - 1 : value.length;
+  const start = value.charCodeAt(0) === SPACE ? 1 : 0;
+  const end = value.length > start && value.charCodeAt(value.length - 1) === SPACE ? value.length - 1 : value.length;
   return `${name}:${value.slice(start, end)}`;
 }
 

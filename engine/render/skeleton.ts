@@ -138,8 +138,8 @@ export function encodePart(content: string, encoding: TransferEncoding): string 
   return `Content-Transfer-Encoding: ${chosen}\r\n\r\n${encoded}`;
 }
 
-/** Every line break CRLF. A template without CR (the usual case) takes a native search and replace, not a regex pass. */
-function crlfLines(content: string): string {
+/** Every line break (CRLF, lone CR, lone LF) CRLF. Text without CR (the usual case) takes a native search and replace, not a regex pass. */
+export function crlfLines(content: string): string {
   return content.includes('\r') ? content.replace(/\r\n|\r|\n/g, '\r\n') : content.replaceAll('\n', '\r\n');
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { StoredMessage, Submission } from '../../storage/messages.js';
 import type { ImportResult, Store } from '../../storage/store.js';
+import { crlfLines } from '../render/skeleton.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
 import { readHeader, type HeaderFacts } from './header.js';
@@ -122,7 +123,7 @@ export function prepareSubmission(m: SubmittedMessage, now: number): Submission 
  * must cover the bytes a verifier receives.
  */
 export function crlf(raw: Buffer): Buffer {
-  return hasLoneBreak(raw) ? Buffer.from(raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1') : raw;
+  return hasLoneBreak(raw) ? Buffer.from(crlfLines(raw.toString('latin1')), 'latin1') : raw;
 }
 
 function hasLoneBreak(raw: Buffer): boolean {
