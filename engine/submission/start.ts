@@ -22,7 +22,7 @@ export async function startConfiguredSubmission(
   const s = config.submission;
   const relay = relaySetup(s, store);
   const hostname = s.hostname ?? osHostname();
-  const tls = submissionTls({ cert: s.tlsCert, key: s.tlsKey }, join(dirname(config.storage.path), 'tls'), hostname);
+  const tls = await submissionTls({ cert: s.tlsCert, key: s.tlsKey }, join(dirname(config.storage.path), 'tls'), hostname);
   if (tls.generated) log.info({ cert: tls.certFile }, 'submission: made a self-signed certificate');
   const setup = { listen: s.listen, tls: { key: tls.key, cert: tls.cert }, hostname, maxSize: s.maxSize, pool: s.pool, relay };
   return startListenerThread({ setup, verify: o.verify, intake: o.intake, log, now: o.now ?? Date.now });
