@@ -93,6 +93,9 @@ export class Intake {
  */
 export function prepareSubmission(m: SubmittedMessage, now: number): Submission {
   const wire = crlf(m.raw);
+  // A first line that starts with a blank would continue the field put in front of it (Message-ID,
+  // Date, DKIM-Signature), and no header field can start that way.
+  if (wire[0] === 0x20 || wire[0] === 0x09) throw new IntakeError('INTAKE_UNPARSABLE', 'the message starts with a blank: its first line is no header field');
   const headerEnd = wire.indexOf('\r\n\r\n');
   const headerBlock = headerEnd < 0 ? wire : wire.subarray(0, headerEnd + 4);
   // Only the header block is read: the body is sent as it is and need not be parsed here.

@@ -124,6 +124,8 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
       [{ raw: 'From: a@shop.test\r\n\r\nx', to: ['a@inbox.test'], subject: 's' }, /^subject: not with raw/],
       [{ raw: 'Subject: no from\r\n\r\nx', to: ['a@inbox.test'] }, /^raw: the message has no From address/],
       [{ raw: '   ', to: ['a@inbox.test'] }, /^raw: is empty/],
+      [{ raw: ' From: a@shop.test\r\nSubject: s\r\n\r\nx', to: ['a@inbox.test'] }, /^raw: the message starts with a blank/],
+      [{ raw: '\tFrom: a@shop.test\r\n\r\nx', to: ['a@inbox.test'] }, /^raw: the message starts with a blank/],
     ];
     const before = store.listCampaigns(null, 1000).length;
     for (const [payload, message] of table) {
