@@ -23,7 +23,8 @@ export const SIGNED_FIELDS =
   'Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:' +
   'In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Subscribe:List-Post:List-Owner:List-Archive:' +
   'BIMI-Selector:List-Unsubscribe-Post:Feedback-ID';
-const SIGNED_KEYS = new Set(SIGNED_FIELDS.toLowerCase().split(':'));
+/** SIGNED_FIELDS as the lower-case keys that headerFields gives. */
+export const SIGNED_KEYS: ReadonlySet<string> = new Set(SIGNED_FIELDS.toLowerCase().split(':'));
 
 const CANONICALIZATION = 'relaxed/relaxed';
 const HEADER_END = Buffer.from('\r\n\r\n');

@@ -8,7 +8,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { getSigningHeaderLines, parseHeaders } from 'mailauth/lib/tools.js';
 import { headerFields, relaxedBodyHash, relaxedField, signedFields } from '../../engine/dkim/canonical.js';
 import { dkimDnsRecord, generateDkimKey, parseDkimKey, signerFromKeys } from '../../engine/dkim/keys.js';
-import { SIGNED_FIELDS, type DkimAlgorithm } from '../../engine/dkim/sign.js';
+import { SIGNED_FIELDS, SIGNED_KEYS, type DkimAlgorithm } from '../../engine/dkim/sign.js';
 
 const sha = (text: string) => createHash('sha256').update(Buffer.from(text, 'latin1')).digest('base64');
 const mailauthBodyHash = (body: Buffer) => {
@@ -121,7 +121,7 @@ test('on 300 random messages (folds, blanks, repeated fields): the signed fields
   await fc.assert(
     fc.asyncProperty(message, async (m) => {
       const split = m.indexOf('\r\n\r\n');
-      const ours = signedFields(m.toString('latin1', 0, split), new Set(SIGNED_FIELDS.toLowerCase().split(':')));
+      const ours = signedFields(m.toString('latin1', 0, split), SIGNED_KEYS);
       const lines = getSigningHeaderLines(parseHeaders(m.subarray(0, split + 4)).parsed, SIGNED_FIELDS);
       const theirs = generateCanonicalizedHeader('DKIM', lines, { signingDomain: 'sender.test', selector: 's', algorithm: 'rsa-sha256', canonicalization: 'relaxed/relaxed', bodyHash: 'x' });
       assert.deepEqual(ours.names, lines.keys.split(': '));
