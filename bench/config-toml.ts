@@ -26,6 +26,7 @@ export function configToml(dir: string, spec: WorkloadSpec, extra = ''): string 
     'x_mailer = ""',
     ...keys,
     ...(spec.tracking ? ['[tracking]', 'base_url = "https://t.sender.test"'] : []),
+    ...(spec.deliveryThreads === undefined ? [] : ['[workers]', `delivery_threads = ${spec.deliveryThreads}`]),
     extra,
     '',
   ].join('\n');

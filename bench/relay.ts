@@ -10,7 +10,7 @@
  * Prints a table and writes bench/results/relay-<time>.json.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { openSqliteStore } from '../storage/sqlite/store.js';
 import { benchArgs } from './args.js';
 import { comparePostfix, SMTP_SOURCE } from './compare-postfix.js';
 import { configToml } from './config-toml.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 import { startBenchWorld } from './world.js';
 
 const run = promisify(execFile);
@@ -43,18 +44,6 @@ interface Measured {
   mainCpuMsPerMessage: number | null;
   /** Of that, in the kernel (socket writes, fsync). */
   mainSystemMsPerMessage: number | null;
-}
-
-/** The main thread's CPU time in ms (Linux: its task's utime and stime, in clock ticks of 10 ms); null elsewhere. */
-function mainThreadCpuMs(): { user: number; system: number } | null {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
-    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
-  } catch {
-    return null;
-  }
 }
 
 /** A V8 CPU profile of this (the main) thread, from start() until the returned stop writes it. */

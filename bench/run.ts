@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only W1,compare-postfix] [-- --profile] [-- --node-sink]`
+ * `npm run bench [-- --quick] [-- --only W1,compare-postfix] [-- --profile] [-- --node-sink] [-- --delivery-threads N]`
  * Runs the workloads of issue 4 against a loopback world (DNS + sinks), each in its own process,
  * prints a table and writes bench/results/run-<time>.json. Every process and port is freed at the end.
  */
@@ -103,6 +103,8 @@ function table(rows: Row[], world: BenchWorld, quick: boolean, built: boolean): 
         'peak RSS MB': fmt(x.peakRssMb),
         'start RSS MB': x.startRssMb ? fmt(x.startRssMb) : '',
         'CPU ms/msg': x.cpuMsPerMessage ? fmt(x.cpuMsPerMessage, 2) : '',
+        'main ms/msg': x.mainCpuMsPerMessage ? fmt(x.mainCpuMsPerMessage, 3) : '',
+        'dt': r.id === 'W4' ? '' : String(x.deliveryThreads),
         'msg bytes': x.messageBytes === null ? '' : fmt(x.messageBytes),
         'vs Postfix d-o': pf && r.id !== 'W4' ? `${(x.perSecond / pf.deliveryOnly.perSecond).toFixed(2)}×` : '',
         'vs Postfix e2e': pf && r.id !== 'W4' ? `${(x.perSecond / pf.endToEnd.perSecond).toFixed(2)}×` : '',
@@ -137,6 +139,8 @@ async function main(): Promise<void> {
     rows: { type: 'string' },
     big: { type: 'string' },
     postfix: { type: 'string' },
+    // `[workers] delivery_threads` for the delivery workloads; default: the engine's for this host.
+    'delivery-threads': { type: 'string' },
   });
   const quick = values.quick ?? false;
   const only = values.only ? new Set(values.only.split(',')) : null;
@@ -148,6 +152,12 @@ async function main(): Promise<void> {
     console.error(`--${k === 'importRows' ? 'rows' : k}: must be a whole number ≥ 1`);
     process.exit(2);
   }
+  const dt = values['delivery-threads'];
+  if (dt !== undefined && !/^\d+$/.test(dt)) {
+    console.error('--delivery-threads: must be a whole number ≥ 0');
+    process.exit(2);
+  }
+  const deliveryThreads = dt === undefined ? undefined : Number(dt);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;
@@ -161,7 +171,7 @@ async function main(): Promise<void> {
     for (const { id, what, spec } of workloads(sizes)) {
       if (only && !only.has(id)) continue;
       process.stderr.write(`${id}: ${what} …\n`);
-      const full: WorkloadSpec = { ...spec, dns: world.dns.server, port: world.port };
+      const full: WorkloadSpec = { ...spec, deliveryThreads, dns: world.dns.server, port: world.port };
       const row: Row = { id, what };
       try {
         row.result = await runWorkload(full, profileDir ? join(profileDir, id) : null, built);

@@ -20,6 +20,7 @@ import { openSqliteStore } from '../storage/sqlite/store.js';
 import type { Store } from '../storage/store.js';
 import { benchCampaign, writeBenchCsv, type BenchTracking } from './content.js';
 import { configToml } from './config-toml.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 
 export interface WorkloadSpec {
   kind: 'deliver' | 'import';
@@ -30,6 +31,8 @@ export interface WorkloadSpec {
   sources: string[];
   /** Tracked links and the open pixel, the template prepared once or parsed per message (bench/content.ts). */
   tracking?: BenchTracking;
+  /** `[workers] delivery_threads`; not given: the engine's default for this host. */
+  deliveryThreads?: number;
   /** The bench world's DNS server and SMTP port (deliver only). */
   dns?: string;
   port?: number;
@@ -50,8 +53,11 @@ export interface WorkloadResult {
    * only the work this process did.
    */
   cpuMsPerMessage: number | null;
+  /** Of it, the main thread's (Linux only): what bounds the rate on a host with cores to spare. */
+  mainCpuMsPerMessage: number | null;
   messageBytes: number | null;
   threads: number;
+  deliveryThreads: number;
   notDelivered: Record<string, number>;
 }
 
@@ -86,7 +92,7 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const t0 = performance.now();
     const imported = await importCampaignCsv(store, benchCampaign(spec.kb, spec.tracking), csv);
     const importSeconds = (performance.now() - t0) / 1000;
-    const base = { importSeconds, threads: config.workers.threads, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null };
+    const base = { importSeconds, threads: config.workers.threads, deliveryThreads: config.workers.deliveryThreads, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null, mainCpuMsPerMessage: null };
     if (spec.kind === 'import') {
       store.close();
       return { ...base, count: imported.accepted, seconds: importSeconds, perSecond: imported.accepted / importSeconds, peakRssMb: peak() / 2 ** 20 };
@@ -96,9 +102,11 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const startRssMb = process.memoryUsage.rss() / 2 ** 20;
     const t1 = performance.now();
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
     await engine.scheduler.run(untilQuiet(1000)).finally(() => engine.close());
     const seconds = (performance.now() - t1) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const main1 = mainThreadCpuMs();
     const rss = peak();
     const summary = store.campaignSummary(imported.campaignId);
     const delivered = summary.counts.filter((c) => c.status === 'delivered').reduce((n, c) => n + c.count, 0);
@@ -106,7 +114,8 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     for (const c of summary.counts) if (c.status !== 'delivered') notDelivered[`${c.status}${c.category ? `/${c.category}` : ''}`] = c.count;
     store.close();
     const cpuMsPerMessage = delivered > 0 ? (cpu.user + cpu.system) / 1000 / delivered : null;
-    return { ...base, startRssMb, messageBytes, cpuMsPerMessage, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
+    const mainCpuMsPerMessage = delivered > 0 && main0 && main1 ? (main1.user + main1.system - main0.user - main0.system) / delivered : null;
+    return { ...base, startRssMb, messageBytes, cpuMsPerMessage, mainCpuMsPerMessage, count: delivered, seconds, perSecond: delivered / seconds, peakRssMb: rss / 2 ** 20, notDelivered };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

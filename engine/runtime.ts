@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { MxResolver } from './dns/mx.js';
+import { openSession, type OpenSession } from './delivery/session.js';
+import { DeliveryThreads } from './delivery/thread-host.js';
 import { defaultRules } from './outcome/classify.js';
 import { OutcomeRecorder, type RecorderDeps } from './outcome/recorder.js';
 import { PiscinaRenderer } from './render/pool.js';
@@ -34,7 +36,7 @@ export interface Engine {
   replaceSources(set: SourceSet): void;
   /** Intake's commit callback: these messages are stored; the claim loop wakes and prepares them without reading them back. */
   submitted(stored: readonly StoredMessage[]): void;
-  /** Stops the render workers; call after the scheduler has run. */
+  /** Stops the render workers and delivery threads; call after the scheduler has run. */
   close(): Promise<void>;
 }
 
@@ -90,8 +92,11 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
   const postpone: Scheduler['postpone'] = (r, at) => scheduler!.postpone(r, at);
   // From the store: the config's schedules were seeded with its sources, API sources' set over the API.
   const warmup = new WarmupLedger(set.warmup, store, now);
+  const threads = config.workers.deliveryThreads > 0 ? new DeliveryThreads({ threads: config.workers.deliveryThreads, log }) : null;
+  const open: OpenSession = threads?.open ?? openSession;
   const egress = new Egress({
     resolver,
+    open,
     session: { port: d.port, connectTimeoutMs: d.connectTimeoutMs, greetingTimeoutMs: d.greetingTimeoutMs, commandTimeoutMs: d.commandTimeoutMs, tls: d.tls },
     maxConnections: d.maxConnections,
     shaping: config.shaping,
@@ -155,7 +160,11 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     preparer.admit(stored, now());
     scheduler!.wake();
   };
-  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close: () => renderer.close() };
+  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close: async () => {
+      await renderer.close();
+      await threads?.close();
+    },
+  };
 }
 
 /**

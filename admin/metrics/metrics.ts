@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
 import type { AttemptContext } from '../../engine/outcome/recorder.js';
 import type { AttemptRecord, PathState, RecipientStatus, Store } from '../../storage/store.js';
@@ -56,6 +57,7 @@ export function registerMetrics(registry: Registry, src: MetricsSources): Engine
   pathGauge(registry, 'mxpress_egress_queued', 'Recipients waiting in each egress path.', paths, (p) => p.queued);
   pathGauge(registry, 'mxpress_egress_backoff', '1 while the egress path is in backoff after throttling replies.', paths, (p) => (p.state === 'backoff' ? 1 : 0));
   if (src.workers) workerGauges(registry, src.workers);
+  mainThreadGauge(registry);
   return {
     observeAttempt(rec, ctx) {
       outcomes.inc({ outcome: rec.status, site: ctx.site ?? 'none', category: rec.category ?? 'none' });
@@ -73,6 +75,24 @@ function pathGauge(registry: Registry, name: string, help: string, paths: () => 
       // Paths come and go: start from empty so a closed path does not linger with its last value.
       this.reset();
       for (const p of paths()) this.set({ source: p.sourceIp, site: p.site }, value(p));
+    },
+  });
+}
+
+/**
+ * The main thread runs the queue, the scheduling and (without delivery threads) every SMTP session:
+ * near 1, it is what bounds the engine, and `[workers] delivery_threads` can take the sessions off it.
+ */
+function mainThreadGauge(registry: Registry): void {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'mxpress_main_thread_utilization',
+    help: "Share of the time since the previous scrape the main thread's event loop was busy (0..1).",
+    registers: [registry],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, last).utilization);
+      last = now;
     },
   });
 }

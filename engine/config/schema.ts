@@ -45,8 +45,8 @@ export interface Config {
   /** SMTP submission for applications: engine/config/inbound.ts. */
   submission: SubmissionConfig;
   log: { level: string };
-  /** Render pool: threads 0 renders in the main thread. */
-  workers: { threads: number; maxRendered: number; taskTimeoutMs: number };
+  /** Render pool (threads 0 renders in the main thread) and delivery threads (0: SMTP sessions in the main thread). */
+  workers: { threads: number; deliveryThreads: number; maxRendered: number; taskTimeoutMs: number };
   /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
   shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
@@ -146,6 +146,7 @@ const shapeSchema = z
     shaping: shapingSchema,
     workers: section({
       threads: integer(0, 256).optional(),
+      delivery_threads: integer(0, 64).optional(),
       max_rendered: integer(1, 1_000_000).default(1000),
       task_timeout: timer().default('30s'),
     }),
@@ -155,6 +156,15 @@ const shapeSchema = z
     submission: submissionSchema,
   })
   .strict();
+
+/**
+ * Delivery threads for a host with this many cores. One thread carries about 8,000 messages a second
+ * and a core renders 2,000–5,000 (docs/benchmarks.md, delivery threads), so one per four cores; below
+ * four cores none: there the main thread keeps pace, and a thread's hand-offs only cost CPU.
+ */
+export function defaultDeliveryThreads(cores: number): number {
+  return cores < 4 ? 0 : Math.floor(cores / 4);
+}
 
 /** Zod runs the cross-field checks only once every field has the right shape. */
 export const rawSchema = shapeSchema.superRefine(checkCrossFields);
@@ -228,7 +238,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     bounceListener: toBounceListener(raw.bounce),
     submission: toSubmission(raw.submission, file === null ? process.cwd() : dirname(file), resolve),
     log: { level: raw.log.level },
-    workers: { threads: raw.workers.threads ?? availableParallelism(), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), deliveryThreads: raw.workers.delivery_threads ?? defaultDeliveryThreads(availableParallelism()), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
     admin: toAdmin(raw.admin),

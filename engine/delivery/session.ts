@@ -24,9 +24,30 @@ export interface SessionOptions {
 
 export type TlsState = 'none' | 'verified' | 'unverified';
 
-export type OpenResult =
-  | { ok: true; session: SmtpSession }
+/**
+ * An open SMTP session as egress uses it: `SmtpSession` in this thread, or its stand-in for a session
+ * held by a delivery thread (thread-host.ts).
+ */
+export interface Session {
+  readonly mxHost: string;
+  readonly tls: TlsState;
+  /** Transactions begun on it. */
+  readonly transactions: number;
+  /** False once the connection broke or was closed. */
+  readonly usable: boolean;
+  ready(): Promise<void>;
+  send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult>;
+  quit(): void;
+  abort(): void;
+  closed(maxMs: number): Promise<void>;
+}
+
+export type OpenResult<S extends Session = SmtpSession> =
+  | { ok: true; session: S }
   | { ok: false; result: AttemptResult; mxHost: string | null };
+
+/** Opens a session to the first MX host that greets (openSession, or a delivery thread doing it). */
+export type OpenSession = (hosts: MxHost[], addressesOf: (host: string) => Promise<string[]>, o: SessionOptions) => Promise<OpenResult<Session>>;
 
 /** What one transaction produced, per recipient. */
 export interface TransactionResult {
@@ -139,7 +160,7 @@ function tlsFailure(err: SmtpError): AttemptResult {
 }
 
 /** An open SMTP session to one MX host; carries several transactions in turn. */
-export class SmtpSession {
+export class SmtpSession implements Session {
   private broken = false;
   /** Pending RSET after a failed transaction: a MAIL sent before its reply would be taken for it. */
   private resetting: Promise<void> = Promise.resolve();
@@ -168,7 +189,8 @@ export class SmtpSession {
     this.ended = new Promise((resolve) => conn.once('end', () => resolve()));
   }
 
-  private readonly ended: Promise<void>;
+  /** Resolves once the connection has ended (after QUIT, or broken). */
+  readonly ended: Promise<void>;
 
   /**
    * Resolves once the connection is closed (after QUIT, or broken), or after `maxMs`. A receiver

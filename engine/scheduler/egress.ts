@@ -1,6 +1,6 @@
 import type { ClaimedRecipient, PathState } from '../../storage/store.js';
 import type { MxResolver, Route } from '../dns/mx.js';
-import { openSession, type SessionOptions, type SmtpSession, type Source } from '../delivery/session.js';
+import type { OpenSession, Session, SessionOptions, Source } from '../delivery/session.js';
 import { classify, type Rule } from '../outcome/classify.js';
 import type { AttemptContext } from '../outcome/recorder.js';
 import type { AttemptResult } from '../outcome/types.js';
@@ -12,6 +12,8 @@ export type { Job } from './path.js';
 
 export interface EgressDeps {
   resolver: MxResolver;
+  /** openSession (sessions in this thread), or DeliveryThreads' open (sessions in delivery threads). */
+  open: OpenSession;
   session: Omit<SessionOptions, 'source'>;
   /** Open connections, all paths together. */
   maxConnections: number;
@@ -46,7 +48,7 @@ export class Egress {
   private readonly paths = new Map<string, EgressPath>();
   private readonly perSource = new Map<string, number>();
   /** Open sessions, so stopping can cut them. */
-  private readonly sessions = new Set<SmtpSession>();
+  private readonly sessions = new Set<Session>();
   private connections = 0;
   private readonly closedWaiters = new Set<() => void>();
   private queuedRecipients = 0;
@@ -222,7 +224,7 @@ export class Egress {
     this.connections++;
     this.countSource(path.sourceIp, 1);
     try {
-      const open = await openSession(lane.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
+      const open = await this.deps.open(lane.route.hosts, (h) => this.deps.resolver.hostAddresses(h), {
         ...this.deps.session,
         source: path.source,
       });
@@ -239,7 +241,7 @@ export class Egress {
     }
   }
 
-  private async carry(path: EgressPath, lane: Lane, session: SmtpSession): Promise<void> {
+  private async carry(path: EgressPath, lane: Lane, session: Session): Promise<void> {
     const limits = path.site.limits;
     for (;;) {
       const job = lane.jobs.shift() ?? (this.slotWanted(path) ? null : await this.nextJob(lane, limits.idleTimeoutMs));

@@ -357,41 +357,44 @@ function worldSpec(rows: Row[]): { spec: WorldSpec; dead: Record<string, ZoneRec
   return { spec, dead: extra };
 }
 
-describe('fault matrix', () => {
-  let world: World;
-  let dir: string;
+// Sessions in the main thread and in a delivery thread (engine/delivery/thread-host.ts) alike.
+for (const deliveryThreads of [0, 1]) {
+  describe(`fault matrix (delivery threads: ${deliveryThreads})`, () => {
+    let world: World;
+    let dir: string;
 
-  before(async () => {
-    const { spec, dead } = worldSpec(ROWS);
-    world = await startWorld(spec);
-    for (const [name, rec] of Object.entries(dead)) world.dns.set(name, rec);
-    dir = tempDir('mxpress-faults-');
-  });
-
-  after(async () => {
-    await world.close();
-  });
-
-  for (const row of ROWS) {
-    test(row.fault, { timeout: ROW_TIMEOUT_MS }, async () => {
-      const config = writeConfig(tempDir('mxpress-fault-'), world, { ...row.config, timeouts: row.config?.timeouts ?? FAST });
-      const csv = writeCsv(dir, [{ email: `x@${row.domain}` }], `${row.domain}.csv`);
-      const run = await deliver(config, csv, {}, row.waitMs ?? 0);
-      try {
-        if (process.env.DBG) console.log(row.fault, JSON.stringify(run.store.events(run.imported.campaignId, 10)));
-        const [counted] = run.summary.counts;
-        assert.equal(run.summary.counts.length, 1, JSON.stringify(run.summary.counts));
-        assert.deepEqual({ status: counted!.status, category: counted!.category }, row.final);
-        const events = run.store.events(run.imported.campaignId, 10);
-        assert.deepEqual(events.map((e) => e.status), row.attempts, JSON.stringify(events));
-        if (row.firstCategory) assert.equal(events[0]!.category, row.firstCategory);
-        row.check?.(run, world);
-      } finally {
-        run.store.close();
-      }
+    before(async () => {
+      const { spec, dead } = worldSpec(ROWS);
+      world = await startWorld(spec);
+      for (const [name, rec] of Object.entries(dead)) world.dns.set(name, rec);
+      dir = tempDir('mxpress-faults-');
     });
-  }
-});
+
+    after(async () => {
+      await world.close();
+    });
+
+    for (const row of ROWS) {
+      test(row.fault, { timeout: ROW_TIMEOUT_MS }, async () => {
+        const config = writeConfig(tempDir('mxpress-fault-'), world, { ...row.config, deliveryThreads, timeouts: row.config?.timeouts ?? FAST });
+        const csv = writeCsv(dir, [{ email: `x@${row.domain}` }], `${row.domain}.csv`);
+        const run = await deliver(config, csv, {}, row.waitMs ?? 0);
+        try {
+          if (process.env.DBG) console.log(row.fault, JSON.stringify(run.store.events(run.imported.campaignId, 10)));
+          const [counted] = run.summary.counts;
+          assert.equal(run.summary.counts.length, 1, JSON.stringify(run.summary.counts));
+          assert.deepEqual({ status: counted!.status, category: counted!.category }, row.final);
+          const events = run.store.events(run.imported.campaignId, 10);
+          assert.deepEqual(events.map((e) => e.status), row.attempts, JSON.stringify(events));
+          if (row.firstCategory) assert.equal(events[0]!.category, row.firstCategory);
+          row.check?.(run, world);
+        } finally {
+          run.store.close();
+        }
+      });
+    }
+  });
+}
 
 /**
  * After a rejected transaction the session sends RSET and carries on. The next MAIL must wait for
@@ -399,32 +402,34 @@ describe('fault matrix', () => {
  * new transaction and threw. One source and one connection per path force both messages onto one
  * session, the rejected one first.
  */
-describe('a session reused after a rejected transaction', () => {
-  let world: World;
+for (const deliveryThreads of [0, 1]) {
+  describe(`a session reused after a rejected transaction (delivery threads: ${deliveryThreads})`, () => {
+    let world: World;
 
-  before(async () => {
-    world = await startWorld({
-      domains: { 'reuse.test': { mx: ['mx.reuse.test'] } },
-      hosts: { 'mx.reuse.test': '127.0.0.123' },
-      scripts: { 'mx.reuse.test': { rcpt: (a) => (a.startsWith('a-gone') ? reply(550, '5.1.1 User unknown') : 'accept') } },
+    before(async () => {
+      world = await startWorld({
+        domains: { 'reuse.test': { mx: ['mx.reuse.test'] } },
+        hosts: { 'mx.reuse.test': '127.0.0.123' },
+        scripts: { 'mx.reuse.test': { rcpt: (a) => (a.startsWith('a-gone') ? reply(550, '5.1.1 User unknown') : 'accept') } },
+      });
+    });
+
+    after(async () => {
+      await world.close();
+    });
+
+    test('waits for RSET before the next MAIL', { timeout: ROW_TIMEOUT_MS }, async () => {
+      const dir = tempDir('mxpress-fault-');
+      const config = writeConfig(dir, world, { sources: ['127.0.1.1'], timeouts: FAST, extraDelivery: 'max_connections_per_path = 1', deliveryThreads });
+      const rows = [{ email: 'a-gone@reuse.test', name: 'A' }, ...Array.from({ length: 5 }, (_, i) => ({ email: `b${i}@reuse.test`, name: `B${i}` }))];
+      const run = await deliver(config, writeCsv(dir, rows), {}, 0);
+      try {
+        assert.equal(run.count('bounced', 'invalid-recipient'), 1);
+        assert.equal(run.count('delivered'), 5);
+        assert.equal(world.sinkFor('mx.reuse.test').received.length, 5);
+      } finally {
+        run.store.close();
+      }
     });
   });
-
-  after(async () => {
-    await world.close();
-  });
-
-  test('waits for RSET before the next MAIL', { timeout: ROW_TIMEOUT_MS }, async () => {
-    const dir = tempDir('mxpress-fault-');
-    const config = writeConfig(dir, world, { sources: ['127.0.1.1'], timeouts: FAST, extraDelivery: 'max_connections_per_path = 1' });
-    const rows = [{ email: 'a-gone@reuse.test', name: 'A' }, ...Array.from({ length: 5 }, (_, i) => ({ email: `b${i}@reuse.test`, name: `B${i}` }))];
-    const run = await deliver(config, writeCsv(dir, rows), {}, 0);
-    try {
-      assert.equal(run.count('bounced', 'invalid-recipient'), 1);
-      assert.equal(run.count('delivered'), 5);
-      assert.equal(world.sinkFor('mx.reuse.test').received.length, 5);
-    } finally {
-      run.store.close();
-    }
-  });
-});
+}

@@ -28,6 +28,8 @@ export interface ConfigOptions {
   timeouts?: { connect?: string; greeting?: string; command?: string; dns?: string };
   /** Appended as is: further tables ([[dkim]], [bounce], …). */
   extraToml?: string;
+  /** `[workers] delivery_threads`; not given: the default for this host. */
+  deliveryThreads?: number;
 }
 
 /** A config pointing the engine at the test world: its DNS server, its SMTP port, 127.0.1.x sources. */
@@ -59,6 +61,7 @@ export function writeConfig(dir: string, world: World, o: ConfigOptions = {}): s
     'listen = "127.0.0.1:0"',
     '[log]',
     'level = "warn"',
+    o.deliveryThreads === undefined ? '' : `[workers]\ndelivery_threads = ${o.deliveryThreads}`,
     o.extraToml ?? '',
   ].join('\n');
   const path = join(dir, 'mxpress.toml');

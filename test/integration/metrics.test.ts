@@ -69,6 +69,11 @@ describe('Prometheus metrics from a real delivery', () => {
     assert.equal(sample(text, 'mxpress_workers_utilization', {}), undefined, 'no labels: plain sample line');
     assert.match(text, /^mxpress_workers_utilization 0\.25$/m);
     assert.match(text, /^mxpress_workers_threads 2$/m);
+    // The main thread held busy since the last scrape: its utilization is near 1.
+    const busyUntil = performance.now() + 200;
+    while (performance.now() < busyUntil);
+    const busy = Number(/^mxpress_main_thread_utilization (\S+)$/m.exec(await registry.metrics())?.[1]);
+    assert.ok(busy > 0.5 && busy <= 1, `main thread utilization ${busy}`);
 
     // Without an in-process egress the published path states are read from the store.
     const fromStore = new Registry();

@@ -89,38 +89,45 @@ describe('graceful shutdown', () => {
     return engine.done;
   }
 
-  test('SIGTERM: in-flight transactions finish and are recorded, the rest is returned, listeners closed, exit 0', { timeout: TEST_TIMEOUT_MS }, async () => {
-    // With the tracking listener on: an open listener would keep the process from exiting.
-    const { config, delivered, copies } = await setup('30s', '60s', '[tracking]\nbase_url = "https://t.stop.test"\nlisten = "127.0.0.1:0"');
-    const r = await stopMidTransaction('slow', config);
-    assert.equal(r.code, 0, r.stderr);
-    const url = /tracking\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(r.stdout)?.[1];
-    assert.ok(url, r.stdout);
-    await assert.rejects(fetch(`${url}/o/x`), 'the tracking listener is closed');
-    const atStop = raw().received.length;
-    assert.equal(atStop, seen, 'every message whose data was sent got its answer before the exit');
-    const status = queueStatusOf(config);
-    assert.equal(status.inFlight, 0, 'no recipient left leased');
-    assert.equal(status.byStatus.delivered, delivered().size, 'every accepted message is recorded as delivered');
-    assert.ok(status.byStatus.delivered < N, 'claiming stopped');
-    assert.equal(status.byStatus.queued + status.byStatus.deferred, N - status.byStatus.delivered, JSON.stringify(status.byStatus));
+  // Sessions in the main thread and in a delivery thread, which must not keep the process from exiting.
+  for (const deliveryThreads of [0, 1]) {
+    const workers = `[workers]\ndelivery_threads = ${deliveryThreads}`;
+    const threads = deliveryThreads ? ' (delivery thread)' : '';
+    test(`SIGTERM: in-flight transactions finish and are recorded, the rest is returned, listeners closed, exit 0${threads}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      // With the tracking listener on: an open listener would keep the process from exiting.
+      const { config, delivered, copies } = await setup('30s', '60s', `[tracking]\nbase_url = "https://t.stop.test"\nlisten = "127.0.0.1:0"\n${workers}`);
+      // The server is shared by every test here: only this run's messages count.
+      const earlier = raw().received.length;
+      const r = await stopMidTransaction('slow', config);
+      assert.equal(r.code, 0, r.stderr);
+      const url = /tracking\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(r.stdout)?.[1];
+      assert.ok(url, r.stdout);
+      await assert.rejects(fetch(`${url}/o/x`), 'the tracking listener is closed');
+      const atStop = raw().received.length - earlier;
+      assert.equal(atStop, seen, 'every message whose data was sent got its answer before the exit');
+      const status = queueStatusOf(config);
+      assert.equal(status.inFlight, 0, 'no recipient left leased');
+      assert.equal(status.byStatus.delivered, delivered().size, 'every accepted message is recorded as delivered');
+      assert.ok(status.byStatus.delivered < N, 'claiming stopped');
+      assert.equal(status.byStatus.queued + status.byStatus.deferred, N - status.byStatus.delivered, JSON.stringify(status.byStatus));
 
-    await finish(config, delivered);
-    assert.equal(copies(), N, 'a graceful stop causes no duplicate');
-  });
+      await finish(config, delivered);
+      assert.equal(copies(), N, 'a graceful stop causes no duplicate');
+    });
 
-  test('SIGTERM with a hung server: connections cut at drain_timeout, recipients returned, exit 0', { timeout: TEST_TIMEOUT_MS }, async () => {
-    // command_timeout 60s: only the 1s drain timeout can end these transactions within the test's time.
-    const { config, delivered } = await setup('1s', '60s');
-    const r = await stopMidTransaction('hang', config);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /drain timeout/);
-    const status = queueStatusOf(config);
-    assert.equal(status.inFlight, 0, 'no recipient left leased');
-    assert.equal(status.byStatus.queued, N, `nothing recorded as an attempt: ${JSON.stringify(status.byStatus)}`);
+    test(`SIGTERM with a hung server: connections cut at drain_timeout, recipients returned, exit 0${threads}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      // command_timeout 60s: only the 1s drain timeout can end these transactions within the test's time.
+      const { config, delivered } = await setup('1s', '60s', workers);
+      const r = await stopMidTransaction('hang', config);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /drain timeout/);
+      const status = queueStatusOf(config);
+      assert.equal(status.inFlight, 0, 'no recipient left leased');
+      assert.equal(status.byStatus.queued, N, `nothing recorded as an attempt: ${JSON.stringify(status.byStatus)}`);
 
-    await finish(config, delivered);
-  });
+      await finish(config, delivered);
+    });
+  }
 
   test('a second SIGTERM exits 130 at once; nothing leased, nothing lost', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { config, delivered } = await setup('60s', '60s');

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { SessionOptions } from '../../engine/delivery/session.js';
+import type { AttemptResult } from '../../engine/outcome/types.js';
+import { DeliveryThreads } from '../../engine/delivery/thread-host.js';
+import { startRaw, type RawServer } from '../world/raw.js';
+
+/**
+ * SMTP sessions held by delivery threads (engine/delivery/thread-host.ts): what egress gets from
+ * `open` behaves as a session in the main thread does, and a thread that dies costs only what it
+ * carried. The engine's delivery paths run through delivery threads in delivery.test.ts and
+ * faults.test.ts too.
+ */
+const ADDRESS = '127.0.0.126';
+const HOST = { host: 'mx.threads.test', preference: 10 };
+const MESSAGE = Buffer.from('From: s@sender.test\r\nTo: x@threads.test\r\nSubject: hi\r\n\r\nhello\r\n.dot line\r\n');
+
+describe('delivery threads', () => {
+  let raw: RawServer;
+  let options: SessionOptions;
+  const errors: string[] = [];
+  const log = { error: (_: object, msg: string) => void errors.push(msg) };
+
+  before(async () => {
+    raw = await startRaw({
+      address: ADDRESS,
+      port: 0,
+      name: HOST.host,
+      script: (event, s) => {
+        if (event.kind === 'command' && event.verb === 'RCPT' && event.line.includes('<grey')) {
+          s.reply('451 4.7.1 Greylisted, try again later');
+          return true;
+        }
+        // A message to `hang@` is never answered: the transaction is in flight until cut.
+        if (event.kind === 'message' && event.rcptTo.includes('hang@threads.test')) return true;
+        return false;
+      },
+    });
+    options = { port: raw.port, source: null, connectTimeoutMs: 5000, greetingTimeoutMs: 5000, commandTimeoutMs: 5000, tls: 'disabled' };
+  });
+
+  after(async () => {
+    await raw.close();
+  });
+
+  test('a session carries transactions with a result per recipient, then QUITs', async () => {
+    const threads = new DeliveryThreads({ threads: 2, log });
+    try {
+      const asked: string[] = [];
+      const opened = await threads.open([HOST], async (host) => (asked.push(host), [ADDRESS]), options);
+      assert.ok(opened.ok, JSON.stringify(opened));
+      const session = opened.session;
+      assert.deepEqual(asked, ['mx.threads.test'], 'the thread asks the main thread for the addresses');
+      assert.equal(session.mxHost, 'mx.threads.test');
+      assert.equal(session.tls, 'none');
+      const first = await session.send('s@sender.test', ['ok@threads.test', 'grey@threads.test'], Buffer.from(MESSAGE));
+      assert.equal(code(first.results.get('ok@threads.test')), 250);
+      assert.deepEqual(first.results.get('grey@threads.test'), { kind: 'reply', stage: 'rcpt', code: 451, enhanced: '4.7.1', text: 'Greylisted, try again later' });
+      // A transaction whose only recipient is refused ends with RSET; the next one waits for its reply.
+      const refused = await session.send('s@sender.test', ['grey2@threads.test'], Buffer.from(MESSAGE));
+      assert.equal(refused.results.get('grey2@threads.test')?.kind, 'reply');
+      assert.ok(session.usable);
+      const second = await session.send('s@sender.test', ['ok2@threads.test'], Buffer.from(MESSAGE));
+      assert.equal(code(second.results.get('ok2@threads.test')), 250);
+      assert.equal(session.transactions, 3);
+      session.quit();
+      assert.equal(session.usable, false);
+      await session.closed(2000);
+      assert.ok(raw.commands.includes('QUIT'), 'QUIT was sent');
+      const got = raw.received.slice(-2);
+      assert.deepEqual(got.map((r) => r.rcptTo), [['ok@threads.test'], ['ok2@threads.test']]);
+      assert.ok(got[0]!.data.includes('\r\nhello\r\n.dot line'), JSON.stringify(got[0]!.data.toString()));
+    } finally {
+      await threads.close();
+    }
+  });
+
+  test('a host without an address, and a closing pool, fail the open without a session', async () => {
+    const threads = new DeliveryThreads({ threads: 1, log });
+    const none = await threads.open([HOST], async () => [], options);
+    assert.equal(none.ok, false);
+    assert.equal(!none.ok && none.result.kind === 'failure' && none.result.failure, 'dns');
+    await threads.close();
+    const closing = await threads.open([HOST], async () => [ADDRESS], options);
+    assert.equal(!closing.ok && closing.result.kind === 'failure' && closing.result.failure, 'network');
+  });
+
+  test('abort cuts a transaction in flight: each recipient fails as a network failure', async () => {
+    const threads = new DeliveryThreads({ threads: 1, log });
+    try {
+      const opened = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(opened.ok);
+      const pending = opened.session.send('s@sender.test', ['hang@threads.test'], Buffer.from(MESSAGE));
+      await waitFor(() => raw.commands.at(-1) === 'DATA');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      opened.session.abort();
+      const tx = await pending;
+      assert.deepEqual(tx.results.get('hang@threads.test'), { kind: 'failure', failure: 'network', message: 'connection cut: the engine is stopping' });
+      await opened.session.closed(2000);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  test('a thread that dies fails what it carried; the next session gets a new thread', async () => {
+    errors.length = 0;
+    const threads = new DeliveryThreads({ threads: 1, log, thread: { from: import.meta.url, name: 'session-thread-crash' } });
+    try {
+      const opened = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(opened.ok);
+      const tx = await opened.session.send('crash@sender.test', ['one@threads.test'], Buffer.from(MESSAGE));
+      assert.deepEqual(tx.results.get('one@threads.test'), { kind: 'failure', failure: 'network', message: 'connection cut: its delivery thread ended' });
+      assert.equal(opened.session.usable, false);
+      await opened.session.closed(2000);
+      assert.ok(errors.some((e) => e.includes('a delivery thread ended')), errors.join('; '));
+      const again = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(again.ok, 'a new thread opens the next session');
+      const ok = await again.session.send('s@sender.test', ['two@threads.test'], Buffer.from(MESSAGE));
+      assert.equal(code(ok.results.get('two@threads.test')), 250);
+      again.session.quit();
+      await again.session.closed(2000);
+    } finally {
+      await threads.close();
+    }
+  });
+});
+
+function code(result: AttemptResult | undefined): number | null {
+  return result?.kind === 'reply' ? result.code : null;
+}
+
+async function waitFor(cond: () => boolean, maxMs = 5000): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
