@@ -78,9 +78,15 @@ export interface RenderInput {
  * Builds and DKIM-signs the RFC 5322 message for one recipient (or, for an identical campaign, for
  * all of them). Values from recipient data reach headers only through flattenHeaderValue and
  * nodemailer's encoder, so a CR or LF in a CSV field can never start a header of its own.
+ * The bytes are the caller's alone, so they may be moved to another thread.
  */
 export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: RenderDeps, onMissing?: (key: string) => void): Promise<Buffer> {
-  if (c.raw) return deps.signer.sign(c.raw, c.fromDomain);
+  if (c.raw) {
+    const signed = deps.signer.sign(c.raw, c.fromDomain);
+    // Unsigned (no key for its domain), it would be the compiled message's own bytes, which later
+    // recipients of the message render from: moved away, they would be gone for them.
+    return signed === c.raw ? Buffer.from(c.raw) : signed;
+  }
   const vars = { ...r.attrs, email: r.email };
   const ctx = { campaignId: c.campaign.id, recipientId: r.id, email: r.email };
   const decorator = c.identical ? null : deps.decorator;

@@ -116,6 +116,25 @@ describe('rendering in the worker pool', () => {
     store.close();
   });
 
+  test('a submitted message without a DKIM key of its domain reaches every recipient through one render thread', async () => {
+    // Unsigned, the rendered message would be the compiled message's own bytes: moved to the main
+    // thread with the first recipient's, they were gone for the others, which stayed queued.
+    const cfg = loadConfig(config('threads = 1'));
+    const store = openSqliteStore(cfg.storage.path);
+    const engine = createEngine(cfg, store, pino({ level: 'silent' }));
+    const owner = store.addUser('app@unsigned.test', 'sender', 'not a hash: never logged in', Date.now());
+    const recipients = [0, 1, 2].map((i) => ({ email: `whole${i}@d${i}.test`, domain: `d${i}.test` }));
+    const raw = Buffer.from(`From: app@unsigned.test\r\nTo: whole0@d0.test\r\nSubject: s\r\n\r\n${'x'.repeat(5000)}\r\n`);
+    const [stored] = store.messages.submit([{ name: 'smtp:app@unsigned.test', ownerId: owner.id, mailFrom: 'app@unsigned.test', recipients, from: '<app@unsigned.test>', subject: 's', raw, pool: 'default' }], Date.now());
+    assert.ok(stored && !(stored instanceof Error));
+    await engine.scheduler.run(untilQuiet(1_000)).finally(() => engine.close());
+    assert.deepEqual(store.messages.recipients(stored.campaignId)!.map((r) => r.status), ['delivered', 'delivered', 'delivered']);
+    const got = world.received().filter((m) => m.rcptTo.some((r) => r.startsWith('whole')));
+    assert.equal(got.length, 3);
+    for (const m of got) assert.ok(m.data.includes('x'.repeat(5000)), 'each copy whole');
+    store.close();
+  });
+
   test("a submitted message is never paused: a failure to sign it is the pool's fault, not its sender's, so it is tried again", async () => {
     const { store, engine } = crashingEngine();
     const owner = store.addUser('app@sender.test', 'sender', 'not a hash: never logged in', Date.now());
