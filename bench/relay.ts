@@ -59,12 +59,12 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, profileFile: string | null): Promise<Measured> {
+async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, deliveryThreads: number | undefined, profileFile: string | null): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mxpress-relay-'));
   try {
     const configPath = join(dir, 'mxpress.toml');
     const submission = ['[submission]', 'enabled = true', 'listen = "127.0.0.1:0"', 'rate = "1000000/s"', 'relay_networks = ["127.0.0.1/32"]', 'relay_user = "bench@sender.test"'].join('\n');
-    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: ['rsa-sha256'], sources: SOURCES, dns: world.dns, port: world.port }, submission));
+    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: ['rsa-sha256'], sources: SOURCES, deliveryThreads, dns: world.dns, port: world.port }, submission));
     const config = loadConfig(configPath, {});
     const store = openSqliteStore(config.storage.path);
     store.addUser('bench@sender.test', 'sender', null, Date.now());
@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     kb: { type: 'string', default: '10' },
     profile: { type: 'boolean' },
     'no-postfix': { type: 'boolean' },
+    // `[workers] delivery_threads`; default: the engine's for this host.
+    'delivery-threads': { type: 'string' },
   });
   const n = Number(values.n);
   const kb = Number(values.kb);
@@ -128,6 +130,12 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  const dt = values['delivery-threads'];
+  if (dt !== undefined && !/^\d+$/.test(dt)) {
+    console.error('--delivery-threads: must be a whole number ≥ 0');
+    process.exit(2);
+  }
+  const deliveryThreads = dt === undefined ? undefined : Number(dt);
   const stamp = Date.now();
   mkdirSync('bench/results', { recursive: true });
   const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
   try {
     const sink = { address: world.addresses[0]!, port: world.port };
     process.stderr.write(`relay: ${n} × ${kb} KB, ${SESSIONS} smtp-source sessions, sink ${world.kind}; mxpress …\n`);
-    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, profileFile);
+    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, deliveryThreads, profileFile);
     const pf = values['no-postfix'] ? null : (process.stderr.write('relay: postfix …\n'), await comparePostfix(sink, n, kb));
     const main = mx.mainCpuMsPerMessage === null ? '?' : `${mx.mainCpuMsPerMessage.toFixed(2)}, of it ${mx.mainSystemMsPerMessage!.toFixed(2)} system`;
     const cpu = `${mx.cpuMsPerMessage.toFixed(2)} (main thread ${main})`;

@@ -57,7 +57,11 @@ function addressesOf(id: number, host: string): Promise<string[]> {
 }
 
 async function open(id: number, hosts: MxHost[], options: SessionOptions): Promise<void> {
-  const opened = await openSession(hosts, (host) => addressesOf(id, host), options);
+  const opened = await openSession(hosts, (host) => addressesOf(id, host), options).catch((err: Error) => ({
+    ok: false as const,
+    result: { kind: 'failure' as const, failure: 'network' as const, message: `could not open a session: ${err.message}` },
+    mxHost: null,
+  }));
   if (!opened.ok) return post({ kind: 'failed', id, result: opened.result, mxHost: opened.mxHost });
   const session = opened.session;
   sessions.set(id, session);
@@ -89,6 +93,11 @@ async function send(id: number, mailFrom: string, rcpts: string[], message: Uint
 port.on('message', (batch: ToSessions[]) => {
   for (const m of batch) receive(m);
 });
+// A batch that could not be read held work that would never be answered: ending the thread fails
+// all it holds on the main thread's side (network failures, retried).
+port.on('messageerror', (err) => {
+  throw err;
+});
 
 function receive(m: ToSessions): void {
   switch (m.kind) {
@@ -104,10 +113,14 @@ function receive(m: ToSessions): void {
       const session = sessions.get(m.id);
       if (!session) return;
       session.quit();
-      // The receiver counts the connection until its socket closes; one that never closes is dropped.
-      void session.closed(m.maxMs).then(() => {
-        if (sessions.delete(m.id)) post({ kind: 'ended', id: m.id });
-      });
+      // The receiver counts the connection until its socket closes; one that never closes is
+      // dropped. A transaction still being carried gets its outcome out first.
+      void session
+        .closed(m.maxMs)
+        .then(() => carrying.get(m.id))
+        .then(() => {
+          if (sessions.delete(m.id)) post({ kind: 'ended', id: m.id });
+        });
       return;
     }
     case 'abort':

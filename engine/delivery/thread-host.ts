@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { MxHost } from '../dns/mx.js';
 import type { AttemptResult } from '../outcome/types.js';
-import { ownedBytes, startThread } from '../threads.js';
+import { startThread } from '../threads.js';
 import type { OpenResult, Session, SessionOptions, TlsState, TransactionResult } from './session.js';
 import type { FromSessions, ToSessions } from './session-thread.js';
 
@@ -87,6 +87,12 @@ class DeliveryThread {
       for (const m of batch) this.receive(m);
     });
     this.worker.on('error', (err) => o.log.error({ err: err.message }, 'delivery: a delivery thread failed'));
+    // A batch from the thread that could not be read: some outcome in it is lost, so the thread and
+    // what it holds end (network failures, retried) rather than leave a transaction unanswered.
+    this.worker.on('messageerror', (err) => {
+      o.log.error({ err: err.message }, 'delivery: unreadable message from a delivery thread; ending it');
+      void this.worker.terminate();
+    });
     this.worker.on('exit', () => {
       this.exited = true;
       onExit();
@@ -129,9 +135,18 @@ class DeliveryThread {
   }
 
   private flush(): void {
-    if (!this.exited) this.worker.postMessage(this.outbox, this.transfer);
+    const [batch, transfer] = [this.outbox, this.transfer];
     this.outbox = [];
     this.transfer = [];
+    if (this.exited) return;
+    try {
+      this.worker.postMessage(batch, transfer);
+    } catch (err) {
+      // Not to be expected (the batch is plain data and fresh buffers); if it happens, ending the
+      // thread fails everything it held or was asked for, instead of leaving any of it unanswered.
+      this.o.log.error({ err: (err as Error).message }, 'delivery: could not hand work to a delivery thread; ending it');
+      void this.worker.terminate();
+    }
   }
 
   private receive(m: FromSessions): void {
@@ -204,8 +219,10 @@ class RemoteSession implements Session {
 
   send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
     this.transactions++;
-    // The rendered bytes move to the thread (the render workers' own ArrayBuffers), not copied.
-    const bytes = ownedBytes(message);
+    if (this.gone) return Promise.resolve({ results: new Map(rcpts.map((r) => [r, network('connection closed before the transaction')])), durationMs: 0 });
+    // A copy of exactly the message is moved to the thread: the caller's bytes stay whole (they may
+    // be shared, or a view into more), and a clone would copy their whole ArrayBuffer anyway.
+    const bytes = new Uint8Array(message);
     return new Promise((resolve) => {
       this.pending = { rcpts, resolve };
       this.thread.post({ kind: 'send', id: this.id, mailFrom, rcpts, message: bytes }, [bytes.buffer as ArrayBuffer]);

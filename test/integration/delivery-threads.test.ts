@@ -19,6 +19,7 @@ describe('delivery threads', () => {
   let raw: RawServer;
   let options: SessionOptions;
   const errors: string[] = [];
+  const closingSessions = new Set<number>();
   const log = { error: (_: object, msg: string) => void errors.push(msg) };
 
   before(async () => {
@@ -29,6 +30,17 @@ describe('delivery threads', () => {
       script: (event, s) => {
         if (event.kind === 'command' && event.verb === 'RCPT' && event.line.includes('<grey')) {
           s.reply('451 4.7.1 Greylisted, try again later');
+          return true;
+        }
+        // After a refused `closing@`, the RSET is answered 421 and the connection closed.
+        if (event.kind === 'command' && event.verb === 'RCPT' && event.line.includes('<closing')) {
+          closingSessions.add(s.no);
+          s.reply('550 5.1.1 No such user');
+          return true;
+        }
+        if (event.kind === 'command' && event.verb === 'RSET' && closingSessions.has(s.no)) {
+          s.reply('421 4.3.2 Closing');
+          s.close();
           return true;
         }
         // A message to `hang@` is never answered: the transaction is in flight until cut.
@@ -70,6 +82,60 @@ describe('delivery threads', () => {
       const got = raw.received.slice(-2);
       assert.deepEqual(got.map((r) => r.rcptTo), [['ok@threads.test'], ['ok2@threads.test']]);
       assert.ok(got[0]!.data.includes('\r\nhello\r\n.dot line'), JSON.stringify(got[0]!.data.toString()));
+    } finally {
+      await threads.close();
+    }
+  });
+
+  test("the caller's bytes stay whole: one message over two sessions at once, then again", async () => {
+    const threads = new DeliveryThreads({ threads: 2, log });
+    try {
+      // A message of its own ArrayBuffer, as the render workers' are: moved rather than copied, it
+      // would be gone for the second session (and the same buffer twice in one hand-off refused).
+      const message = Buffer.concat([MESSAGE, Buffer.from(`${'y'.repeat(16_000)}\r\n`)]);
+      assert.equal(message.buffer.byteLength, message.length, 'the message owns its ArrayBuffer');
+      const sessions = await Promise.all([0, 1].map(async () => {
+        const opened = await threads.open([HOST], async () => [ADDRESS], options);
+        assert.ok(opened.ok);
+        return opened.session;
+      }));
+      const both = await Promise.all(sessions.map((s, i) => s.send('s@sender.test', [`shared${i}@threads.test`], message)));
+      const again = await sessions[0]!.send('s@sender.test', ['shared2@threads.test'], message);
+      assert.deepEqual([...both, again].map((tx, i) => code(tx.results.get(`shared${i}@threads.test`))), [250, 250, 250]);
+      assert.equal(message.length, MESSAGE.length + 16_002, 'still whole here');
+      const got = raw.received.filter((m) => m.rcptTo[0]?.startsWith('shared'));
+      assert.equal(got.length, 3);
+      for (const m of got) assert.ok(m.data.includes('y'.repeat(16_000)), 'each copy whole');
+      for (const s of sessions) s.quit();
+      await Promise.all(sessions.map((s) => s.closed(2000)));
+    } finally {
+      await threads.close();
+    }
+  });
+
+  test('the outcome of a refused transaction comes back once the RSET is answered, with the session unusable after a 421', async () => {
+    const threads = new DeliveryThreads({ threads: 1, log });
+    try {
+      const opened = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(opened.ok);
+      const tx = await opened.session.send('s@sender.test', ['closing@threads.test'], Buffer.from(MESSAGE));
+      assert.equal(code(tx.results.get('closing@threads.test')), 550);
+      assert.equal(opened.session.usable, false, 'known unusable when the outcome arrives, before any next transaction');
+      await opened.session.closed(2000);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  test('a send on a session whose connection has ended fails at once', async () => {
+    const threads = new DeliveryThreads({ threads: 1, log });
+    try {
+      const opened = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(opened.ok);
+      opened.session.quit();
+      await opened.session.closed(2000);
+      const tx = await opened.session.send('s@sender.test', ['late@threads.test'], Buffer.from(MESSAGE));
+      assert.deepEqual(tx.results.get('late@threads.test'), { kind: 'failure', failure: 'network', message: 'connection closed before the transaction' });
     } finally {
       await threads.close();
     }
