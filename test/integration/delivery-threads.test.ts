@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionOptions } from '../../engine/delivery/session.js';
+import type { Session, SessionOptions } from '../../engine/delivery/session.js';
 import type { AttemptResult } from '../../engine/outcome/types.js';
 import { DeliveryThreads } from '../../engine/delivery/thread-host.js';
 import { startRaw, type RawServer } from '../world/raw.js';
@@ -54,6 +54,18 @@ describe('delivery threads', () => {
   after(async () => {
     await raw.close();
   });
+
+  /** One session in a fresh pool of one delivery thread, which is closed after `fn` whatever happens. */
+  async function withSession(fn: (session: Session) => Promise<void>): Promise<void> {
+    const threads = new DeliveryThreads({ threads: 1, log });
+    try {
+      const opened = await threads.open([HOST], async () => [ADDRESS], options);
+      assert.ok(opened.ok, JSON.stringify(opened));
+      await fn(opened.session);
+    } finally {
+      await threads.close();
+    }
+  }
 
   test('a session carries transactions with a result per recipient, then QUITs', async () => {
     const threads = new DeliveryThreads({ threads: 2, log });
@@ -114,31 +126,21 @@ describe('delivery threads', () => {
   });
 
   test('the outcome of a refused transaction comes back once the RSET is answered, with the session unusable after a 421', async () => {
-    const threads = new DeliveryThreads({ threads: 1, log });
-    try {
-      const opened = await threads.open([HOST], async () => [ADDRESS], options);
-      assert.ok(opened.ok);
-      const tx = await opened.session.send('s@sender.test', ['closing@threads.test'], Buffer.from(MESSAGE));
+    await withSession(async (session) => {
+      const tx = await session.send('s@sender.test', ['closing@threads.test'], Buffer.from(MESSAGE));
       assert.equal(code(tx.results.get('closing@threads.test')), 550);
-      assert.equal(opened.session.usable, false, 'known unusable when the outcome arrives, before any next transaction');
-      await opened.session.closed(2000);
-    } finally {
-      await threads.close();
-    }
+      assert.equal(session.usable, false, 'known unusable when the outcome arrives, before any next transaction');
+      await session.closed(2000);
+    });
   });
 
   test('a send on a session whose connection has ended fails at once', async () => {
-    const threads = new DeliveryThreads({ threads: 1, log });
-    try {
-      const opened = await threads.open([HOST], async () => [ADDRESS], options);
-      assert.ok(opened.ok);
-      opened.session.quit();
-      await opened.session.closed(2000);
-      const tx = await opened.session.send('s@sender.test', ['late@threads.test'], Buffer.from(MESSAGE));
+    await withSession(async (session) => {
+      session.quit();
+      await session.closed(2000);
+      const tx = await session.send('s@sender.test', ['late@threads.test'], Buffer.from(MESSAGE));
       assert.deepEqual(tx.results.get('late@threads.test'), { kind: 'failure', failure: 'network', message: 'connection closed before the transaction' });
-    } finally {
-      await threads.close();
-    }
+    });
   });
 
   test('a host without an address, and a closing pool, fail the open without a session', async () => {
@@ -152,20 +154,15 @@ describe('delivery threads', () => {
   });
 
   test('abort cuts a transaction in flight: each recipient fails as a network failure', async () => {
-    const threads = new DeliveryThreads({ threads: 1, log });
-    try {
-      const opened = await threads.open([HOST], async () => [ADDRESS], options);
-      assert.ok(opened.ok);
-      const pending = opened.session.send('s@sender.test', ['hang@threads.test'], Buffer.from(MESSAGE));
+    await withSession(async (session) => {
+      const pending = session.send('s@sender.test', ['hang@threads.test'], Buffer.from(MESSAGE));
       await waitFor(() => raw.commands.at(-1) === 'DATA');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      opened.session.abort();
+      session.abort();
       const tx = await pending;
       assert.deepEqual(tx.results.get('hang@threads.test'), { kind: 'failure', failure: 'network', message: 'connection cut: the engine is stopping' });
-      await opened.session.closed(2000);
-    } finally {
-      await threads.close();
-    }
+      await session.closed(2000);
+    });
   });
 
   test('a thread that dies fails what it carried; the next session gets a new thread', async () => {
