@@ -23,3 +23,11 @@ export function benchArgs<O extends Options>(usage: string, options: O) {
     process.exit(2);
   }
 }
+
+/** An optional option that must be a whole number ≥ 0: undefined when not given; anything else exits 2, naming it. */
+export function wholeNumberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  console.error(`--${name}: must be a whole number ≥ 0`);
+  process.exit(2);
+}

@@ -22,7 +22,7 @@ import { createEngine } from '../engine/runtime.js';
 import { Intake } from '../engine/submission/intake.js';
 import { startConfiguredSubmission } from '../engine/submission/start.js';
 import { openSqliteStore } from '../storage/sqlite/store.js';
-import { benchArgs } from './args.js';
+import { benchArgs, wholeNumberOption } from './args.js';
 import { comparePostfix, SMTP_SOURCE } from './compare-postfix.js';
 import { configToml } from './config-toml.js';
 import { mainThreadCpuMs } from './thread-cpu.js';
@@ -130,12 +130,7 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const dt = values['delivery-threads'];
-  if (dt !== undefined && !/^\d+$/.test(dt)) {
-    console.error('--delivery-threads: must be a whole number ≥ 0');
-    process.exit(2);
-  }
-  const deliveryThreads = dt === undefined ? undefined : Number(dt);
+  const deliveryThreads = wholeNumberOption('delivery-threads', values['delivery-threads']);
   const stamp = Date.now();
   mkdirSync('bench/results', { recursive: true });
   const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs } from './args.js';
+import { benchArgs, wholeNumberOption } from './args.js';
 import { comparePostfix, SMTP_SOURCE, type PostfixResult } from './compare-postfix.js';
 import { POSTFIX } from './postfix.js';
 import { startBenchWorld, type BenchWorld } from './world.js';
@@ -152,12 +152,7 @@ async function main(): Promise<void> {
     console.error(`--${k === 'importRows' ? 'rows' : k}: must be a whole number ≥ 1`);
     process.exit(2);
   }
-  const dt = values['delivery-threads'];
-  if (dt !== undefined && !/^\d+$/.test(dt)) {
-    console.error('--delivery-threads: must be a whole number ≥ 0');
-    process.exit(2);
-  }
-  const deliveryThreads = dt === undefined ? undefined : Number(dt);
+  const deliveryThreads = wholeNumberOption('delivery-threads', values['delivery-threads']);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;

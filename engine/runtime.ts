@@ -160,11 +160,11 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
     preparer.admit(stored, now());
     scheduler!.wake();
   };
-  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close: async () => {
-      await renderer.close();
-      await threads?.close();
-    },
+  const close = async () => {
+    await renderer.close();
+    await threads?.close();
   };
+  return { scheduler, egress, resolver, pools, recorder, renderer, reloadKeys, replaceSources, submitted, close };
 }
 
 /**
