@@ -6,6 +6,7 @@ import type { DecorateContext, MessageDecorator, PreparedHtml } from './decorate
 import { compileTemplate, escapeHtml, flattenHeaderValue, isStatic, renderTemplate, type Template } from './template.js';
 import { textTemplateFromHtml } from './text.js';
 import { assemble, buildSkeleton, ownFields, type Skeleton } from './skeleton.js';
+import { renderWire, wireTemplate, wireText, type WireTemplate, type WireText } from './wire.js';
 
 /** What every message of the engine shares: built once from the config and passed in. */
 export interface RenderDeps {
@@ -45,6 +46,8 @@ export interface CompiledCampaign {
   skeleton?: Promise<Skeleton>;
   /** The HTML template prepared by the decorator on the first tracked render; null: it could not be. */
   preparedHtml?: PreparedHtml | null;
+  /** The parts' templates in wire form, made on the first render in the thread that renders. */
+  wire?: { html?: WireTemplate; text?: WireTemplate };
 }
 
 export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
@@ -100,17 +103,18 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
     ...(decorator ? unsubscribeHeaders(decorator, ctx) : {}),
   };
   if (c.text === 'from-html') c.text = textTemplateFromHtml(c.html!);
-  const text = c.text ? renderTemplate(c.text, vars, { onMissing }) : undefined;
+  const wire = (c.wire ??= {});
+  const text = c.text ? renderWire((wire.text ??= wireTemplate(c.text)), vars, { onMissing }) : undefined;
   const message = assemble(await c.skeleton, ownFields(own), { html, text });
   return deps.signer.sign(message, c.fromDomain);
 }
 
 /** The recipient's HTML part: links tracked and the pixel added when the campaign tracks, from the prepared template when it could be prepared. */
-function decoratedHtml(c: CompiledCampaign, t: Template, decorator: MessageDecorator | null, vars: Record<string, string>, ctx: DecorateContext, onMissing?: (key: string) => void): string {
+function decoratedHtml(c: CompiledCampaign, t: Template, decorator: MessageDecorator | null, vars: Record<string, string>, ctx: DecorateContext, onMissing?: (key: string) => void): WireText {
   const opts = { escape: escapeHtml, onMissing };
-  if (!decorator || !c.campaign.tracking) return renderTemplate(t, vars, opts);
+  if (!decorator || !c.campaign.tracking) return renderWire(((c.wire ??= {}).html ??= wireTemplate(t)), vars, opts);
   if (c.preparedHtml === undefined) c.preparedHtml = decorator.prepare?.(t) ?? null;
-  return c.preparedHtml ? c.preparedHtml(vars, ctx, opts) : decorator.html(renderTemplate(t, vars, opts), ctx);
+  return wireText(c.preparedHtml ? c.preparedHtml(vars, ctx, opts) : decorator.html(renderTemplate(t, vars, opts), ctx));
 }
 
 function unsubscribeHeaders(decorator: MessageDecorator, ctx: { campaignId: number; recipientId: number; email: string }): Record<string, string> {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as base64 from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
+import { hasLongerLines } from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import type { Attachment, Campaign, TransferEncoding } from '../../storage/store.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
+import type { WireText } from './wire.js';
 
 /**
  * A campaign's MIME structure, built once by nodemailer's composer with marker bodies: the root
@@ -51,6 +52,7 @@ export class SkeletonError extends Error {
 /** Per-message root fields: the skeleton is built without them and they are written per recipient. */
 const OWN_FIELDS = new Set(['to', 'subject', 'message-id', 'date']);
 const CTE_LINE = 'Content-Transfer-Encoding: quoted-printable\r\n';
+const EMPTY: WireText = { wire: '', plain: true };
 
 export async function buildSkeleton(s: SkeletonInput): Promise<Skeleton> {
   const token = randomBytes(12).toString('hex');
@@ -123,24 +125,17 @@ export function ownFields(fields: Record<string, string>): string {
 }
 
 /**
- * One part's Content-Transfer-Encoding line, blank line and encoded content. Line breaks become
- * CRLF first, so the message is in wire form when it is signed. `auto` follows nodemailer's rule:
- * 7bit for ASCII text with lines of at most 76 characters, else quoted-printable when Latin letters
- * outnumber other characters, else base64.
+ * One part's Content-Transfer-Encoding line, blank line and encoded content, from the part in wire
+ * form (wire.ts), so the message is in wire form when it is signed. `auto` follows nodemailer's
+ * rule: 7bit for ASCII text with lines of at most 76 characters, else quoted-printable when Latin
+ * letters outnumber other characters, else base64.
  */
-export function encodePart(content: string, encoding: TransferEncoding): string {
-  const text = crlfLines(content);
-  // Forced base64 needs no look at the characters.
-  const plain = encoding !== 'base64' && isPlainText(text);
+export function encodePart(part: WireText, encoding: TransferEncoding): string {
+  const { wire: text, plain } = part;
   const chosen = encoding === 'auto' ? autoEncoding(text, plain) : encoding;
   const encoded =
     chosen === '7bit' ? text : chosen === 'base64' ? base64.wrap(base64.encode(Buffer.from(text, 'utf8')), 76) : encodeQuotedPrintable(text, plain);
   return `Content-Transfer-Encoding: ${chosen}\r\n\r\n${encoded}`;
-}
-
-/** Every line break (CRLF, lone CR, lone LF) CRLF. Text without CR (the usual case) takes a native search and replace, not a regex pass. */
-export function crlfLines(content: string): string {
-  return content.includes('\r') ? content.replace(/\r\n|\r|\n/g, '\r\n') : content.replaceAll('\n', '\r\n');
 }
 
 function autoEncoding(text: string, plain: boolean): '7bit' | 'quoted-printable' | 'base64' {
@@ -161,10 +156,10 @@ function autoEncoding(text: string, plain: boolean): '7bit' | 'quoted-printable'
 }
 
 /** The whole message (unsigned): own fields, shared fields, and the body with each part filled in. */
-export function assemble(s: Skeleton, own: string, parts: { text?: string; html?: string }): Buffer {
+export function assemble(s: Skeleton, own: string, parts: { text?: WireText; html?: WireText }): Buffer {
   let out = `${own}\r\n${s.pieces[0]}`;
   s.slots.forEach((slot, i) => {
-    out += encodePart(parts[slot] ?? '', s.encoding) + s.pieces[i + 1];
+    out += encodePart(parts[slot] ?? EMPTY, s.encoding) + s.pieces[i + 1];
   });
   return Buffer.from(out, 'utf8');
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { StoredMessage, Submission } from '../../storage/messages.js';
 import type { ImportResult, Store } from '../../storage/store.js';
-import { crlfLines } from '../render/skeleton.js';
+import { crlfLines } from '../render/wire.js';
 import { TokenBucket, type Rate } from '../shaping/rate.js';
 import type { Submitter } from './auth.js';
 import { readHeader, type HeaderFacts } from './header.js';

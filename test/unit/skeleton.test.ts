@@ -7,6 +7,7 @@ import { DkimSigner } from '../../engine/dkim/sign.js';
 import { compileCampaign, renderMessage, type RenderDeps } from '../../engine/render/message.js';
 import { textTemplateFromHtml } from '../../engine/render/text.js';
 import { buildSkeleton, encodePart } from '../../engine/render/skeleton.js';
+import { wireText } from '../../engine/render/wire.js';
 import { escapeHtml, flattenHeaderValue, renderTemplate } from '../../engine/render/template.js';
 import type { Attachment, Campaign } from '../../storage/store.js';
 
@@ -118,15 +119,15 @@ test('any recipient values: the skeleton message reads back as the composer one'
 
 test('a part is 7bit, quoted-printable or base64 as nodemailer would choose, or as forced', () => {
   const cte = (s: string) => /^Content-Transfer-Encoding: (\S+)/.exec(s)?.[1];
-  assert.equal(cte(encodePart('short\nlines', 'auto')), '7bit');
-  assert.equal(cte(encodePart('x'.repeat(100), 'auto')), 'quoted-printable');
+  assert.equal(cte(encodePart(wireText('short\nlines'), 'auto')), '7bit');
+  assert.equal(cte(encodePart(wireText('x'.repeat(100)), 'auto')), 'quoted-printable');
   // ASCII without a single Latin letter: nodemailer's count gives base64, and so does the shortcut.
-  assert.equal(cte(encodePart('1234567890 '.repeat(10), 'auto')), 'base64');
-  assert.equal(cte(encodePart('Grüße aus Köln', 'auto')), 'quoted-printable');
-  assert.equal(cte(encodePart('日本語のテキスト', 'auto')), 'base64');
-  assert.equal(cte(encodePart('short', 'base64')), 'base64');
-  assert.equal(cte(encodePart('short', 'quoted-printable')), 'quoted-printable');
-  assert.equal(encodePart('a\nb\rc', 'auto'), 'Content-Transfer-Encoding: 7bit\r\n\r\na\r\nb\r\nc');
+  assert.equal(cte(encodePart(wireText('1234567890 '.repeat(10)), 'auto')), 'base64');
+  assert.equal(cte(encodePart(wireText('Grüße aus Köln'), 'auto')), 'quoted-printable');
+  assert.equal(cte(encodePart(wireText('日本語のテキスト'), 'auto')), 'base64');
+  assert.equal(cte(encodePart(wireText('short'), 'base64')), 'base64');
+  assert.equal(cte(encodePart(wireText('short'), 'quoted-printable')), 'quoted-printable');
+  assert.equal(encodePart(wireText('a\nb\rc'), 'auto'), 'Content-Transfer-Encoding: 7bit\r\n\r\na\r\nb\r\nc');
 });
 
 test('the shared part of the skeleton is built once per compiled campaign', async () => {
