@@ -63,12 +63,16 @@ export function renderTemplate(t: Template, vars: Readonly<Record<string, string
 
 /** One merge tag's text: its value, else its default, escaped when asked. */
 export function renderTag(tag: MergeTag, vars: Readonly<Record<string, string>>, opts: RenderOptions): string {
-  let value = vars[tag.key];
-  if (value === undefined || value === '') {
-    if (tag.fallback === null && value === undefined) opts.onMissing?.(tag.key);
-    value = tag.fallback ?? '';
-  }
+  const { value, missing } = tagValue(tag, vars);
+  if (missing) opts.onMissing?.(tag.key);
   return opts.escape ? opts.escape(value) : value;
+}
+
+/** A tag's value, else its default (unescaped); `missing` when it has neither (an empty value with no default is not missing). */
+export function tagValue(tag: MergeTag, vars: Readonly<Record<string, string>>): { value: string; missing: boolean } {
+  const value = vars[tag.key];
+  if (value !== undefined && value !== '') return { value, missing: false };
+  return { value: tag.fallback ?? '', missing: tag.fallback === null && value === undefined };
 }
 
 /**

@@ -6,7 +6,7 @@
  * a message then tests and converts only the values put into it.
  */
 import { isPlainText } from 'nodemailer/lib/mime-funcs';
-import { renderTag, type RenderOptions, type Template, type TemplatePart } from './template.js';
+import { tagValue, type MergeTag, type RenderOptions, type Template } from './template.js';
 
 /** A part's content with CRLF line breaks; `plain`: no control character (but tab, CR, LF) and nothing beyond ASCII. */
 export interface WireText {
@@ -14,11 +14,12 @@ export interface WireText {
   plain: boolean;
 }
 
-/** A template prepared for renderWire: its text in wire form and tested once. */
+/** A template prepared for renderWire: its text in wire form and tested once, its tags each counted once. */
 export interface WireTemplate {
-  source: Template;
-  /** The source's parts, its own text with CRLF line breaks. */
-  parts: TemplatePart[];
+  /** The template's own text with CRLF line breaks, and in place of each tag its index in `tags`. */
+  parts: (string | number)[];
+  /** Each distinct tag once (same key, same default): a message works out each value once, however often it appears. */
+  tags: MergeTag[];
   /** Every piece of the template's own text is plain. */
   plain: boolean;
   /**
@@ -26,6 +27,8 @@ export interface WireTemplate {
    * line break of the two, so such a template's messages are converted whole.
    */
   split: boolean;
+  /** The template's own text as written, for the whole-text way. */
+  source: (string | number)[];
 }
 
 /** Every line break (CRLF, lone CR, lone LF) CRLF. Text without CR (the usual case) takes a native search and replace, not a regex pass. */
@@ -39,53 +42,62 @@ export function wireText(text: string): WireText {
   return { wire, plain: isPlainText(wire) };
 }
 
-export function wireTemplate(source: Template): WireTemplate {
-  const own = source.parts.filter((p): p is string => typeof p === 'string');
+export function wireTemplate(t: Template): WireTemplate {
+  const tags: MergeTag[] = [];
+  const index = new Map<string, number>();
+  const source = t.parts.map((p) => {
+    if (typeof p === 'string') return p;
+    const id = JSON.stringify([p.key, p.fallback]);
+    let at = index.get(id);
+    if (at === undefined) index.set(id, (at = tags.push(p) - 1));
+    return at;
+  });
+  const own = source.filter((p): p is string => typeof p === 'string');
   return {
-    source,
-    parts: source.parts.map((p) => (typeof p === 'string' ? crlfLines(p) : p)),
+    parts: source.map((p) => (typeof p === 'string' ? crlfLines(p) : p)),
+    tags,
     plain: own.every((p) => isPlainText(p)),
     split: !own.some((p) => p.endsWith('\r')),
+    source,
   };
+}
+
+/** One distinct tag's text for a message: escaped, and in wire form when it holds no CR. */
+interface Value {
+  text: string;
+  wire: string | null;
+  plain: boolean;
+  missing: boolean;
 }
 
 /**
  * The template filled in for one recipient, in wire form: the same text and the same `plain` as
- * wireText(renderTemplate(source, vars, opts)). Converting the pieces one by one gives the whole's
- * line breaks as long as no CR can pair with an LF across a seam: the template's own text ending in
- * CR is ruled out by `split`, and a value holding a CR sends the message down the whole-text way.
+ * wireText(renderTemplate(template, vars, opts)), and onMissing told of each missing tag where it
+ * appears, as renderTemplate tells it. Converting the pieces one by one gives the whole's line
+ * breaks as long as no CR can pair with an LF across a seam: the template's own text ending in CR
+ * is ruled out by `split`, and a value holding a CR sends the message down the whole-text way.
  */
 export function renderWire(w: WireTemplate, vars: Readonly<Record<string, string>>, opts: RenderOptions = {}): WireText {
-  const values: string[] = [];
   let seamless = w.split;
-  for (const part of w.parts) {
-    if (typeof part === 'string') continue;
-    const value = renderTag(part, vars, opts);
-    if (value.includes('\r')) seamless = false;
-    values.push(value);
-  }
-  return seamless ? joined(w.parts, values, w.plain) : wireText(filled(w.source.parts, values));
+  const values = w.tags.map((tag): Value => {
+    const { value, missing } = tagValue(tag, vars);
+    const text = opts.escape ? opts.escape(value) : value;
+    if (text.includes('\r')) seamless = false;
+    return { text, wire: text.includes('\n') ? text.replaceAll('\n', '\r\n') : text, plain: isPlainText(text), missing };
+  });
+  const onMissing = opts.onMissing;
+  if (onMissing) for (const p of w.parts) if (typeof p === 'number' && values[p]!.missing) onMissing(w.tags[p]!.key);
+  return seamless ? joined(w, values) : wireText(filled(w.source, values));
 }
 
-function joined(parts: TemplatePart[], values: string[], ownPlain: boolean): WireText {
+function joined(w: WireTemplate, values: Value[]): WireText {
   let wire = '';
-  let plain = ownPlain;
-  let next = 0;
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      wire += part;
-      continue;
-    }
-    const value = values[next++]!;
-    if (plain && !isPlainText(value)) plain = false;
-    wire += value.includes('\n') ? value.replaceAll('\n', '\r\n') : value;
-  }
-  return { wire, plain };
+  for (const p of w.parts) wire += typeof p === 'string' ? p : values[p]!.wire;
+  return { wire, plain: w.plain && values.every((v) => v.plain) };
 }
 
-function filled(parts: TemplatePart[], values: string[]): string {
+function filled(source: (string | number)[], values: Value[]): string {
   let out = '';
-  let next = 0;
-  for (const part of parts) out += typeof part === 'string' ? part : values[next++]!;
+  for (const p of source) out += typeof p === 'string' ? p : values[p]!.text;
   return out;
 }

@@ -30,6 +30,10 @@ test('a part filled in from its wire template equals the whole text converted an
     ['{{name}}{{city}}', { name: 'a\r', city: '\nb' }],
     ['{{name}} and {{city | "x"}} and {{gone}}', { name: 'line\nbreak' }],
     ['', {}],
+    // The same tag many times, and with another default: each occurrence, each default its own.
+    ['{{name}} {{name | "x"}} {{name}}<{{name}}>', {}],
+    ['{{name}} {{name | "x"}} {{name}}', { name: '' }],
+    ['{{name}} {{name | "x"}} {{name}}', { name: 'O\'Neil & <Co>' }],
   ];
   for (const [source, vars] of rows) {
     const parts = compileTemplate(source).parts;
@@ -37,6 +41,9 @@ test('a part filled in from its wire template equals the whole text converted an
     assert.deepEqual(byPieces(parts, vars, escapeHtml), whole(parts, vars, escapeHtml), source);
   }
   assert.deepEqual(renderWire(wireTemplate(compileTemplate('a\r{{name}}b')), { name: '\nc' }), { wire: 'a\r\ncb', plain: true });
+  const missing: string[] = [];
+  renderWire(wireTemplate(compileTemplate('{{a}} {{b}} {{a}} {{a | "x"}}')), {}, { onMissing: (k) => missing.push(k) });
+  assert.deepEqual(missing, ['a', 'b', 'a']);
 });
 
 test('any template and values: the wire template gives the whole text and its plain flag', () => {
