@@ -78,8 +78,8 @@ export class CompiledCache {
     private readonly deps: RenderDeps,
     max = 64,
     /**
-     * Most bytes of submitted messages and attachments held: a submitted message may be 25 MB, so
-     * a count alone would let each thread's cache grow to gigabytes.
+     * Most bytes of templates, submitted messages and attachments held: a submitted message may be
+     * 25 MB, so a count alone would let each thread's cache grow to gigabytes.
      */
     maxBytes = 64 * 2 ** 20,
   ) {
@@ -106,7 +106,10 @@ export class CompiledCache {
 const revisionOf = (c: { revision?: number }): number => c.revision ?? 0;
 
 function contentBytes(c: CompiledCampaign): number {
-  return (c.raw?.length ?? 0) + c.attachments.reduce((n, a) => n + a.content.length, 0);
+  // A template's text is held about three times once rendered: as written, in wire form
+  // (wire.ts) and as the text part made from the HTML (counted in characters, near enough).
+  const templates = 3 * ((c.campaign.html?.length ?? 0) + (c.campaign.text?.length ?? 0));
+  return templates + (c.raw?.length ?? 0) + c.attachments.reduce((n, a) => n + a.content.length, 0);
 }
 
 /** What the campaign was compiled from (sent to a render worker that has not compiled it). */

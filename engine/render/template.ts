@@ -49,7 +49,10 @@ export function compileTemplate(source: string): Template {
 }
 
 export interface RenderOptions {
-  /** Applied to substituted values only, never to the template's own text (HTML escaping). */
+  /**
+   * Applied to substituted values only, never to the template's own text (HTML escaping). A pure
+   * function of the value: a part's tag that appears many times is escaped once a message.
+   */
   escape?: (value: string) => string;
   /** Told about each tag that had no value and no default, so the caller can count warnings. */
   onMissing?: (key: string) => void;
@@ -70,7 +73,8 @@ export function renderTag(tag: MergeTag, vars: Readonly<Record<string, string>>,
 
 /** A tag's value, else its default (unescaped); `missing` when it has neither (an empty value with no default is not missing). */
 export function tagValue(tag: MergeTag, vars: Readonly<Record<string, string>>): { value: string; missing: boolean } {
-  const value = vars[tag.key];
+  // Own fields only: {{constructor}} or {{toString}} would otherwise read what every object inherits.
+  const value = Object.hasOwn(vars, tag.key) ? vars[tag.key] : undefined;
   if (value !== undefined && value !== '') return { value, missing: false };
   return { value: tag.fallback ?? '', missing: tag.fallback === null && value === undefined };
 }

@@ -34,3 +34,11 @@ test('header values lose CR and LF so data cannot add a header', () => {
   assert.equal(flattenHeaderValue('Hi\r\nBcc: victim@d.test'), 'Hi Bcc: victim@d.test');
   assert.equal(flattenHeaderValue('a\nb\rc'), 'a b c');
 });
+
+test('a tag reads only the recipient\'s own fields, never what every object inherits', () => {
+  const missing: string[] = [];
+  const t = compileTemplate('[{{constructor}}][{{toString | "x"}}][{{__proto__}}]');
+  assert.equal(renderTemplate(t, { email: 'a@d.test' }, { onMissing: (k) => missing.push(k) }), '[][x][]');
+  assert.deepEqual(missing, ['constructor', '__proto__']);
+  assert.equal(renderTemplate(compileTemplate('{{constructor}}'), { constructor: 'own' }), 'own');
+});

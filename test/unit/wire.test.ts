@@ -34,6 +34,7 @@ test('a part filled in from its wire template equals the whole text converted an
     ['{{name}} {{name | "x"}} {{name}}<{{name}}>', {}],
     ['{{name}} {{name | "x"}} {{name}}', { name: '' }],
     ['{{name}} {{name | "x"}} {{name}}', { name: 'O\'Neil & <Co>' }],
+    ['{{constructor}} {{toString | "x"}}', {}],
   ];
   for (const [source, vars] of rows) {
     const parts = compileTemplate(source).parts;
