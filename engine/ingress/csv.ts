@@ -100,7 +100,10 @@ function addRow(batch: CsvBatch, header: Header, record: string[], line: number,
   }
   const attrs: Record<string, string> = {};
   header.names.forEach((name, i) => {
-    if (i !== header.emailIndex) attrs[name] = record[i]!;
+    if (i === header.emailIndex) return;
+    // Assigned, a column named __proto__ would set the object's prototype and be lost.
+    if (name === '__proto__') Object.defineProperty(attrs, name, { value: record[i]!, enumerable: true, writable: true, configurable: true });
+    else attrs[name] = record[i]!;
   });
   batch.recipients.push({ email: verdict.email, domain: verdict.domain, attrs });
   batch.lines.push(line);

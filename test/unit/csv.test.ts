@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readRecipientCsv, type CsvBatch } from '../../engine/ingress/csv.js';
 import { IngressError } from '../../engine/ingress/errors.js';
+import { compileTemplate, renderTemplate } from '../../engine/render/template.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxpress-csv-'));
 let n = 0;
@@ -86,4 +87,15 @@ test("line numbers are csv-parse's own (info: true) across quoted newlines, empt
   }
   // Every row but the header, in file order, each with the same line.
   assert.deepEqual(got.sort((x, y) => x.line - y.line).map((g) => `${g.line} ${g.value}`), expected.slice(1));
+});
+
+test('a column named __proto__ is an attribute like any other, kept through JSON', async () => {
+  const [b] = await readAll(file('email,__proto__,name\na@d.test,P,A\n'));
+  const attrs = b!.recipients[0]!.attrs;
+  assert.ok(Object.hasOwn(attrs, '__proto__'));
+  assert.equal(attrs['__proto__'], 'P');
+  assert.equal(Object.getPrototypeOf(attrs), Object.prototype);
+  const back = JSON.parse(JSON.stringify(attrs)) as Record<string, string>;
+  assert.deepEqual(Object.entries(back), [['__proto__', 'P'], ['name', 'A']]);
+  assert.equal(renderTemplate(compileTemplate('{{__proto__}} {{name}}'), { ...back }), 'P A');
 });
