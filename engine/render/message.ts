@@ -46,8 +46,8 @@ export interface CompiledCampaign {
   skeleton?: Promise<Skeleton>;
   /** The HTML template prepared by the decorator on the first tracked render; null: it could not be. */
   preparedHtml?: PreparedHtml | null;
-  /** The parts' templates in wire form, made on the first render in the thread that renders. */
-  wire?: { html?: WireTemplate; text?: WireTemplate };
+  /** The parts' templates in wire form, each made on the first render in the thread that renders. */
+  wire: { html?: WireTemplate; text?: WireTemplate };
 }
 
 export function compileCampaign(campaign: Campaign, attachments: Attachment[], deps: RenderDeps, raw: Buffer | null = null): CompiledCampaign {
@@ -58,7 +58,7 @@ export function compileCampaign(campaign: Campaign, attachments: Attachment[], d
   // A text made from the HTML has no tag the HTML lacks, so it is static when the HTML is.
   const own = [subject, html, text === 'from-html' ? null : text];
   const identical = raw !== null || (own.every((t) => t === null || isStatic(t)) && deps.decorator === null);
-  return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps), raw };
+  return { campaign, subject, html, text, identical, fromDomain, attachments, headers: fixedHeaders(campaign, deps), raw, wire: {} };
 }
 
 function fixedHeaders(c: Campaign, deps: RenderDeps): Record<string, string> {
@@ -103,8 +103,7 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
     ...(decorator ? unsubscribeHeaders(decorator, ctx) : {}),
   };
   if (c.text === 'from-html') c.text = textTemplateFromHtml(c.html!);
-  const wire = (c.wire ??= {});
-  const text = c.text ? renderWire((wire.text ??= wireTemplate(c.text)), vars, { onMissing }) : undefined;
+  const text = c.text ? renderWire((c.wire.text ??= wireTemplate(c.text)), vars, { onMissing }) : undefined;
   const message = assemble(await c.skeleton, ownFields(own), { html, text });
   return deps.signer.sign(message, c.fromDomain);
 }
@@ -112,7 +111,7 @@ export async function renderMessage(c: CompiledCampaign, r: RenderInput, deps: R
 /** The recipient's HTML part: links tracked and the pixel added when the campaign tracks, from the prepared template when it could be prepared. */
 function decoratedHtml(c: CompiledCampaign, t: Template, decorator: MessageDecorator | null, vars: Record<string, string>, ctx: DecorateContext, onMissing?: (key: string) => void): WireText {
   const opts = { escape: escapeHtml, onMissing };
-  if (!decorator || !c.campaign.tracking) return renderWire(((c.wire ??= {}).html ??= wireTemplate(t)), vars, opts);
+  if (!decorator || !c.campaign.tracking) return renderWire((c.wire.html ??= wireTemplate(t)), vars, opts);
   if (c.preparedHtml === undefined) c.preparedHtml = decorator.prepare?.(t) ?? null;
   return wireText(c.preparedHtml ? c.preparedHtml(vars, ctx, opts) : decorator.html(renderTemplate(t, vars, opts), ctx));
 }

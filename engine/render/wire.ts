@@ -2,8 +2,8 @@
  * A text part in wire form (CRLF line breaks) and whether it is plain text, nodemailer's test that
  * picks its transfer encoding. Scanned whole, both cost about 4 µs on each 5,000-character part of
  * every message, a tenth of an Ed25519 render (docs/benchmarks.md, whole-part scans). A template's
- * own text is the same in every message, so it is put in wire form and tested once per campaign;
- * a message then tests and converts only the values put into it.
+ * own text is the same in every message, so it is put in wire form and tested once per compiled
+ * campaign; a message then tests and converts only its values, each distinct tag once.
  */
 import { isPlainText } from 'nodemailer/lib/mime-funcs';
 import { tagValue, type MergeTag, type RenderOptions, type Template } from './template.js';
@@ -62,10 +62,10 @@ export function wireTemplate(t: Template): WireTemplate {
   };
 }
 
-/** One distinct tag's text for a message: escaped, and in wire form when it holds no CR. */
+/** One distinct tag's text for a message: escaped, and with its LFs as CRLF (used when no value holds a CR). */
 interface Value {
   text: string;
-  wire: string | null;
+  wire: string;
   plain: boolean;
   missing: boolean;
 }
