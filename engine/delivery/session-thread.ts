@@ -8,7 +8,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { MxHost } from '../dns/mx.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { asBuffer } from '../threads.js';
-import { openSession, type SessionOptions, type SmtpSession, type TlsState } from './session.js';
+import { networkFailure, openSession, type SessionOptions, type SmtpSession, type TlsState } from './session.js';
 
 /** What the main thread sends, in batches (an array a postMessage). Each session has an id the main thread chose. */
 export type ToSessions =
@@ -87,7 +87,7 @@ class SessionCarrier {
   private async open(id: number, hosts: MxHost[], options: SessionOptions): Promise<void> {
     const opened = await openSession(hosts, (host) => this.addressesOf(id, host), options).catch((err: Error) => ({
       ok: false as const,
-      result: { kind: 'failure' as const, failure: 'network' as const, message: `could not open a session: ${err.message}` },
+      result: networkFailure(`could not open a session: ${err.message}`),
       mxHost: null,
     }));
     if (!opened.ok) return this.post({ kind: 'failed', id, result: opened.result, mxHost: opened.mxHost });

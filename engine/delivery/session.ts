@@ -238,8 +238,7 @@ export class SmtpSession implements Session {
         resolveOnce(r);
       };
       this.cut = () => {
-        const result: AttemptResult = { kind: 'failure', failure: 'network', message: 'connection cut: the engine is stopping' };
-        resolve({ results: fillMissing(new Map(), rcpts, result), durationMs: Date.now() - started });
+        resolve({ results: fillMissing(new Map(), rcpts, networkFailure('connection cut: the engine is stopping')), durationMs: Date.now() - started });
       };
       this.conn.send({ from: mailFrom, to: rcpts }, message, (err, info) => {
         const durationMs = Date.now() - started;
@@ -298,7 +297,13 @@ export class SmtpSession implements Session {
   }
 }
 
-function fillMissing(results: Map<string, AttemptResult>, rcpts: string[], fallback: AttemptResult): Map<string, AttemptResult> {
+/** A failure with no reply from the receiver (connection refused, cut, never made): deferred and retried. */
+export function networkFailure(message: string): AttemptResult {
+  return { kind: 'failure', failure: 'network', message };
+}
+
+/** `results` with `fallback` for each recipient it has no result for (all of them, given an empty map). */
+export function fillMissing(results: Map<string, AttemptResult>, rcpts: string[], fallback: AttemptResult): Map<string, AttemptResult> {
   for (const r of rcpts) if (!results.has(r)) results.set(r, fallback);
   return results;
 }
@@ -324,5 +329,5 @@ export function toAttemptResult(err: SmtpError, fallbackStage: SmtpStage): Attem
   if (err.code === 'ETIMEDOUT') return { kind: 'failure', failure: 'timeout', message };
   if (err.code === 'ETLS') return { kind: 'failure', failure: 'tls', message };
   if (err.code === 'EPROTOCOL') return { kind: 'failure', failure: 'protocol', message };
-  return { kind: 'failure', failure: 'network', message };
+  return networkFailure(message);
 }

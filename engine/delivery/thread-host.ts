@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { MxHost } from '../dns/mx.js';
 import type { AttemptResult } from '../outcome/types.js';
 import { startThread } from '../threads.js';
-import type { OpenResult, Session, SessionOptions, TlsState, TransactionResult } from './session.js';
+import { fillMissing, networkFailure, type OpenResult, type Session, type SessionOptions, type TlsState, type TransactionResult } from './session.js';
 import type { FromSessions, ToSessions } from './session-thread.js';
 
 export interface DeliveryThreadsOptions {
@@ -31,7 +31,7 @@ export class DeliveryThreads {
   }
 
   readonly open = (hosts: MxHost[], addressesOf: (host: string) => Promise<string[]>, options: SessionOptions): Promise<OpenResult<Session>> => {
-    if (this.closing) return Promise.resolve({ ok: false, result: network('the delivery threads are closing'), mxHost: null });
+    if (this.closing) return Promise.resolve({ ok: false, result: networkFailure('the delivery threads are closing'), mxHost: null });
     return this.leastLoaded().open(this.nextId++, hosts, addressesOf, options);
   };
 
@@ -55,10 +55,6 @@ export class DeliveryThreads {
     this.slots[best] = started;
     return started;
   }
-}
-
-function network(message: string): AttemptResult {
-  return { kind: 'failure', failure: 'network', message };
 }
 
 interface Opening {
@@ -97,7 +93,7 @@ class DeliveryThread {
       this.exited = true;
       onExit();
       if (!this.terminating && this.load > 0) o.log.error({ sessions: this.load }, 'delivery: a delivery thread ended; its sessions are cut');
-      const cut = network('connection cut: its delivery thread ended');
+      const cut = networkFailure('connection cut: its delivery thread ended');
       for (const { resolve } of this.opening.values()) resolve({ ok: false, result: cut, mxHost: null });
       this.opening.clear();
       for (const session of this.sessions.values()) session.ended(cut);
@@ -160,7 +156,7 @@ class DeliveryThread {
         return this.sessions.get(m.id)?.sent(m);
       case 'ended':
         // A send still waiting crossed this message: the thread had no session left to carry it.
-        this.sessions.get(m.id)?.ended(network('connection closed before the transaction'));
+        this.sessions.get(m.id)?.ended(networkFailure('connection closed before the transaction'));
         this.sessions.delete(m.id);
         return this.changed();
     }
@@ -219,7 +215,7 @@ class RemoteSession implements Session {
 
   send(mailFrom: string, rcpts: string[], message: Buffer): Promise<TransactionResult> {
     this.transactions++;
-    if (this.gone) return Promise.resolve({ results: new Map(rcpts.map((r) => [r, network('connection closed before the transaction')])), durationMs: 0 });
+    if (this.gone) return Promise.resolve({ results: fillMissing(new Map(), rcpts, networkFailure('connection closed before the transaction')), durationMs: 0 });
     // A copy of exactly the message is moved to the thread: the caller's bytes stay whole (they may
     // be shared, or a view into more), and a clone would copy their whole ArrayBuffer anyway.
     const bytes = new Uint8Array(message);
@@ -243,7 +239,7 @@ class RemoteSession implements Session {
     if (this.pending) {
       const { rcpts, resolve } = this.pending;
       this.pending = null;
-      resolve({ results: new Map(rcpts.map((r) => [r, cut])), durationMs: 0 });
+      resolve({ results: fillMissing(new Map(), rcpts, cut), durationMs: 0 });
     }
     for (const resolve of this.endWaiters) resolve();
     this.endWaiters.clear();
