@@ -26,7 +26,9 @@ export function configToml(dir: string, spec: WorkloadSpec, extra = ''): string 
     'x_mailer = ""',
     ...keys,
     ...(spec.tracking ? ['[tracking]', 'base_url = "https://t.sender.test"'] : []),
-    ...(spec.deliveryThreads === undefined ? [] : ['[workers]', `delivery_threads = ${spec.deliveryThreads}`]),
+    '[workers]',
+    ...(spec.deliveryThreads === undefined ? [] : [`delivery_threads = ${spec.deliveryThreads}`]),
+    ...(spec.nice === undefined ? [] : [`nice = ${spec.nice}`]),
     extra,
     '',
   ].join('\n');

@@ -27,6 +27,7 @@ import { comparePostfix, SMTP_SOURCE } from './compare-postfix.js';
 import { configToml } from './config-toml.js';
 import { mainThreadCpuMs } from './thread-cpu.js';
 import { startBenchWorld } from './world.js';
+import type { WorkloadSpec } from './workload.js';
 
 const run = promisify(execFile);
 const SESSIONS = 20;
@@ -44,6 +45,9 @@ interface Measured {
   mainCpuMsPerMessage: number | null;
   /** Of that, in the kernel (socket writes, fsync). */
   mainSystemMsPerMessage: number | null;
+  /** The `[workers]` settings the engine ran with. */
+  deliveryThreads: number;
+  nice: number;
 }
 
 /** A V8 CPU profile of this (the main) thread, from start() until the returned stop writes it. */
@@ -59,12 +63,12 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, deliveryThreads: number | undefined, profileFile: string | null): Promise<Measured> {
+async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, workers: Pick<WorkloadSpec, 'deliveryThreads' | 'nice'>, profileFile: string | null): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mxpress-relay-'));
   try {
     const configPath = join(dir, 'mxpress.toml');
     const submission = ['[submission]', 'enabled = true', 'listen = "127.0.0.1:0"', 'rate = "1000000/s"', 'relay_networks = ["127.0.0.1/32"]', 'relay_user = "bench@sender.test"'].join('\n');
-    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: ['rsa-sha256'], sources: SOURCES, deliveryThreads, dns: world.dns, port: world.port }, submission));
+    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: ['rsa-sha256'], sources: SOURCES, ...workers, dns: world.dns, port: world.port }, submission));
     const config = loadConfig(configPath, {});
     const store = openSqliteStore(config.storage.path);
     store.addUser('bench@sender.test', 'sender', null, Date.now());
@@ -96,6 +100,8 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
         cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / messages,
         mainCpuMsPerMessage: main0 && main1 ? (main1.user + main1.system - main0.user - main0.system) / messages : null,
         mainSystemMsPerMessage: main0 && main1 ? (main1.system - main0.system) / messages : null,
+        deliveryThreads: config.workers.deliveryThreads,
+        nice: config.workers.nice,
       };
     } finally {
       await server.close();
@@ -121,6 +127,8 @@ async function main(): Promise<void> {
     'no-postfix': { type: 'boolean' },
     // `[workers] delivery_threads`; default: the engine's for this host.
     'delivery-threads': { type: 'string' },
+    // `[workers] nice` (the render threads' nice increment); default: the engine's.
+    nice: { type: 'string' },
   });
   const n = Number(values.n);
   const kb = Number(values.kb);
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const deliveryThreads = wholeNumberOption('delivery-threads', values['delivery-threads']);
+  const workers = { deliveryThreads: wholeNumberOption('delivery-threads', values['delivery-threads']), nice: wholeNumberOption('nice', values.nice) };
   const stamp = Date.now();
   mkdirSync('bench/results', { recursive: true });
   const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
   try {
     const sink = { address: world.addresses[0]!, port: world.port };
     process.stderr.write(`relay: ${n} × ${kb} KB, ${SESSIONS} smtp-source sessions, sink ${world.kind}; mxpress …\n`);
-    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, deliveryThreads, profileFile);
+    const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, workers, profileFile);
     const pf = values['no-postfix'] ? null : (process.stderr.write('relay: postfix …\n'), await comparePostfix(sink, n, kb));
     const main = mx.mainCpuMsPerMessage === null ? '?' : `${mx.mainCpuMsPerMessage.toFixed(2)}, of it ${mx.mainSystemMsPerMessage!.toFixed(2)} system`;
     const cpu = `${mx.cpuMsPerMessage.toFixed(2)} (main thread ${main})`;
@@ -148,7 +156,7 @@ async function main(): Promise<void> {
       `| mxpress (submission → queue → sink) | ${mx.acceptSeconds.toFixed(1)} | ${mx.seconds.toFixed(1)} | ${mx.perSecond.toFixed(0)} | ${cpu} |`,
       ...(pf ? [`| postfix (smtpd → queue → sink) | - | ${pf.endToEnd.seconds.toFixed(1)} | ${pf.endToEnd.perSecond.toFixed(0)} | - |`] : []),
       '',
-      `${pf ? `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ` : ''}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end.`,
+      `${pf ? `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ` : ''}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end; mxpress with ${mx.deliveryThreads} delivery threads, render threads at nice +${mx.nice}.`,
       ...(profileFile ? [`main-thread CPU profile: ${profileFile}`] : []),
     ];
     console.log(lines.join('\n'));

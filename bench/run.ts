@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only W1,compare-postfix] [-- --profile] [-- --node-sink] [-- --delivery-threads N]`
+ * `npm run bench [-- --quick] [-- --only W1,compare-postfix] [-- --profile] [-- --node-sink] [-- --delivery-threads N] [-- --nice N]`
  * Runs the workloads of issue 4 against a loopback world (DNS + sinks), each in its own process,
  * prints a table and writes bench/results/run-<time>.json. Every process and port is freed at the end.
  */
@@ -105,6 +105,7 @@ function table(rows: Row[], world: BenchWorld, quick: boolean, built: boolean): 
         'CPU ms/msg': x.cpuMsPerMessage ? fmt(x.cpuMsPerMessage, 2) : '',
         'main ms/msg': x.mainCpuMsPerMessage ? fmt(x.mainCpuMsPerMessage, 3) : '',
         'dt': r.id === 'W4' ? '' : String(x.deliveryThreads),
+        'nice': r.id === 'W4' ? '' : String(x.nice),
         'msg bytes': x.messageBytes === null ? '' : fmt(x.messageBytes),
         'vs Postfix d-o': pf && r.id !== 'W4' ? `${(x.perSecond / pf.deliveryOnly.perSecond).toFixed(2)}×` : '',
         'vs Postfix e2e': pf && r.id !== 'W4' ? `${(x.perSecond / pf.endToEnd.perSecond).toFixed(2)}×` : '',
@@ -141,6 +142,8 @@ async function main(): Promise<void> {
     postfix: { type: 'string' },
     // `[workers] delivery_threads` for the delivery workloads; default: the engine's for this host.
     'delivery-threads': { type: 'string' },
+    // `[workers] nice` (the render threads' nice increment); default: the engine's.
+    nice: { type: 'string' },
   });
   const quick = values.quick ?? false;
   const only = values.only ? new Set(values.only.split(',')) : null;
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const deliveryThreads = wholeNumberOption('delivery-threads', values['delivery-threads']);
+  const nice = wholeNumberOption('nice', values.nice);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = values.profile ? join(RESULTS, `profile-${stamp}`) : null;
@@ -166,7 +170,7 @@ async function main(): Promise<void> {
     for (const { id, what, spec } of workloads(sizes)) {
       if (only && !only.has(id)) continue;
       process.stderr.write(`${id}: ${what} …\n`);
-      const full: WorkloadSpec = { ...spec, deliveryThreads, dns: world.dns.server, port: world.port };
+      const full: WorkloadSpec = { ...spec, deliveryThreads, nice, dns: world.dns.server, port: world.port };
       const row: Row = { id, what };
       try {
         row.result = await runWorkload(full, profileDir ? join(profileDir, id) : null, built);

@@ -33,6 +33,8 @@ export interface WorkloadSpec {
   tracking?: BenchTracking;
   /** `[workers] delivery_threads`; not given: the engine's default for this host. */
   deliveryThreads?: number;
+  /** `[workers] nice`; not given: the engine's default. */
+  nice?: number;
   /** The bench world's DNS server and SMTP port (deliver only). */
   dns?: string;
   port?: number;
@@ -58,6 +60,8 @@ export interface WorkloadResult {
   messageBytes: number | null;
   threads: number;
   deliveryThreads: number;
+  /** `[workers] nice` the render threads ran at. */
+  nice: number;
   notDelivered: Record<string, number>;
 }
 
@@ -92,7 +96,7 @@ async function run(spec: WorkloadSpec): Promise<WorkloadResult> {
     const t0 = performance.now();
     const imported = await importCampaignCsv(store, benchCampaign(spec.kb, spec.tracking), csv);
     const importSeconds = (performance.now() - t0) / 1000;
-    const base = { importSeconds, threads: config.workers.threads, deliveryThreads: config.workers.deliveryThreads, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null, mainCpuMsPerMessage: null };
+    const base = { importSeconds, threads: config.workers.threads, deliveryThreads: config.workers.deliveryThreads, nice: config.workers.nice, messageBytes: null, notDelivered: {}, startRssMb: 0, cpuMsPerMessage: null, mainCpuMsPerMessage: null };
     if (spec.kind === 'import') {
       store.close();
       return { ...base, count: imported.accepted, seconds: importSeconds, perSecond: imported.accepted / importSeconds, peakRssMb: peak() / 2 ** 20 };

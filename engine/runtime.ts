@@ -175,5 +175,5 @@ export function createRenderer(config: Config, deps: RenderDeps, pool: { trackin
   const threads = config.workers.threads;
   if (threads === 0 || pool === 'in-process') return new InProcessRenderer(deps);
   const m = config.message;
-  return new PiscinaRenderer({ threads, taskTimeoutMs: config.workers.taskTimeoutMs, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId, tracking: pool.tracking } });
+  return new PiscinaRenderer({ threads, taskTimeoutMs: config.workers.taskTimeoutMs, nice: config.workers.nice, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId, tracking: pool.tracking } });
 }

@@ -46,7 +46,7 @@ export interface Config {
   submission: SubmissionConfig;
   log: { level: string };
   /** Render pool (threads 0 renders in the main thread) and delivery threads (0: SMTP sessions in the main thread). */
-  workers: { threads: number; deliveryThreads: number; maxRendered: number; taskTimeoutMs: number };
+  workers: { threads: number; deliveryThreads: number; maxRendered: number; taskTimeoutMs: number; nice: number };
   /** Stopping on SIGTERM/SIGINT: how long transactions in flight may take to finish. */
   shutdown: { drainTimeoutMs: number };
   /** Public listener and base URL for opens, clicks, unsubscribe: engine/config/tracking.ts. */
@@ -149,6 +149,7 @@ const shapeSchema = z
       delivery_threads: integer(0, 64).optional(),
       max_rendered: integer(1, 1_000_000).default(1000),
       task_timeout: timer().default('30s'),
+      nice: integer(0, 19).default(10),
     }),
     ...messageSchemas,
     tracking: trackingSchema,
@@ -238,7 +239,7 @@ export function toConfig(raw: RawConfig, file: string | null, storagePath: strin
     bounceListener: toBounceListener(raw.bounce),
     submission: toSubmission(raw.submission, file === null ? process.cwd() : dirname(file), resolve),
     log: { level: raw.log.level },
-    workers: { threads: raw.workers.threads ?? availableParallelism(), deliveryThreads: raw.workers.delivery_threads ?? defaultDeliveryThreads(availableParallelism()), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout },
+    workers: { threads: raw.workers.threads ?? availableParallelism(), deliveryThreads: raw.workers.delivery_threads ?? defaultDeliveryThreads(availableParallelism()), maxRendered: raw.workers.max_rendered, taskTimeoutMs: raw.workers.task_timeout, nice: raw.workers.nice },
     shutdown: { drainTimeoutMs: raw.shutdown.drain_timeout },
     tracking: toTracking(raw.tracking),
     admin: toAdmin(raw.admin),

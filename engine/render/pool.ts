@@ -19,6 +19,13 @@ export interface PoolOptions {
    * only waited behind a slow task.
    */
   taskTimeoutMs?: number;
+  /**
+   * How much lower the render threads' scheduling priority is than the thread that starts them (a
+   * Unix nice increment, 0–19; default 0). The main thread hands out the tasks and takes the
+   * results: when every core is busy, render threads at its own priority take the time it needs
+   * to do so, and their next tasks wait (docs/benchmarks.md, "Render threads at a lower priority").
+   */
+  nice?: number;
   /** The worker module; default: worker.ts beside this file (worker.js in the build). Tests swap it. */
   filename?: string;
 }
@@ -101,6 +108,8 @@ export class PiscinaRenderer implements Renderer {
       maxThreads: threads,
       // Workers are kept for the life of the engine: their compiled campaigns (and keys) are the point.
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Applied by piscina in each new thread (through its optional @napi-rs/nice module).
+      niceIncrement: o.nice ?? 0,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
     });
   }

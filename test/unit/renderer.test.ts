@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { dkimDnsRecord, generateDkimKey, signerFromKeys } from '../../engine/dkim/keys.js';
@@ -109,6 +112,42 @@ test('messages signed in the workers carry RSA and Ed25519 signatures that verif
     }
   } finally {
     await pool.close();
+  }
+});
+
+/** Each thread's nice value (Linux: field 19 of /proc/self/task/<tid>/stat); a thread that ended meanwhile is left out. */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const niceSkip = !existsSync('/proc/self/task') ? 'needs Linux /proc' : getPriority() > 12 ? 'the test process itself runs at nice > 12' : false;
+
+test('the render threads run at the nice increment they are given, and only they', { skip: niceSkip }, async () => {
+  const own = getPriority();
+  const pool = new PiscinaRenderer({ threads: 2, nice: 7, setup: SETUP });
+  try {
+    await Promise.all([1, 2, 3, 4].map((i) => pool.render(SOURCE, { id: i, email: `u${i}@d.test`, attrs: { name: `U${i}` } })));
+    // Each thread lowers itself as it starts; both have started by now, or do within moments.
+    let lowered = 0;
+    for (let i = 0; i < 50 && lowered < 2; i++, await sleep(100)) lowered = threadNiceValues().filter((n) => n === own + 7).length;
+    assert.equal(lowered, 2, 'both render threads at +7');
+    assert.equal(getPriority(), own, 'the thread that started them keeps its priority');
+  } finally {
+    await pool.close();
+  }
+  const fresh = new PiscinaRenderer({ threads: 1, setup: SETUP });
+  try {
+    await fresh.render(SOURCE, { id: 1, email: 'u@d.test', attrs: { name: 'U' } });
+    assert.deepEqual(new Set(threadNiceValues()), new Set([own]), 'no increment given: every thread at the process priority');
+  } finally {
+    await fresh.close();
   }
 });
 

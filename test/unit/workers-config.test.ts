@@ -4,14 +4,15 @@ import { test } from 'node:test';
 import { defaultDeliveryThreads } from '../../engine/config/schema.js';
 import { fails, load } from './config-helpers.js';
 
-test('[workers] defaults to one render thread per core, delivery threads by cores, 1000 rendered messages and a 30 s task timeout', () => {
+test('[workers] defaults to one render thread per core, delivery threads by cores, 1000 rendered messages, a 30 s task timeout and render threads at nice +10', () => {
   const cores = availableParallelism();
-  assert.deepEqual(load('').workers, { threads: cores, deliveryThreads: defaultDeliveryThreads(cores), maxRendered: 1000, taskTimeoutMs: 30_000 });
-  assert.deepEqual(load('[workers]\nthreads = 0\ndelivery_threads = 3\nmax_rendered = 64\ntask_timeout = "2s"\n').workers, {
+  assert.deepEqual(load('').workers, { threads: cores, deliveryThreads: defaultDeliveryThreads(cores), maxRendered: 1000, taskTimeoutMs: 30_000, nice: 10 });
+  assert.deepEqual(load('[workers]\nthreads = 0\ndelivery_threads = 3\nmax_rendered = 64\ntask_timeout = "2s"\nnice = 0\n').workers, {
     threads: 0,
     deliveryThreads: 3,
     maxRendered: 64,
     taskTimeoutMs: 2000,
+    nice: 0,
   });
 });
 
@@ -41,6 +42,10 @@ test('bad [workers] values are refused with the key and line named', () => {
     ['[workers]\ndelivery_threads = "1"\n', 'workers.delivery_threads', 2],
     ['[workers]\ntask_timeout = 30\n', 'workers.task_timeout', 2],
     ['[workers]\ntask_timeout = "0s"\n', 'workers.task_timeout', 2],
+    ['[workers]\nnice = 20\n', 'workers.nice', 2],
+    ['[workers]\nnice = -5\n', 'workers.nice', 2],
+    ['[workers]\nnice = 2.5\n', 'workers.nice', 2],
+    ['[workers]\nnice = "10"\n', 'workers.nice', 2],
   ];
   for (const [toml, key, line] of rows) fails(toml, { key, line });
 });
