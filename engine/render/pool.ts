@@ -4,6 +4,7 @@ import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { asBuffer, threadModule } from '../threads.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
+import { TaskGate } from './task-gate.js';
 import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
 
 export interface PoolOptions {
@@ -12,11 +13,13 @@ export interface PoolOptions {
   /** Worker threads; default: the cores this process may use. */
   threads?: number;
   /**
-   * A task still running this long is aborted: piscina ends its thread and starts a new one, so a
-   * worker stuck in a loop cannot hold its place (or its recipients) for ever. Tasks wait for a free
-   * thread here, not in piscina's queue, so the time is the task's own: a failure it causes is blamed
-   * on its campaign (the scheduler pauses a campaign whose messages keep failing), never one that
-   * only waited behind a slow task.
+   * How long a task may run, so that a worker stuck in a loop cannot hold its place (or its
+   * recipients) for ever. A batch goes to its thread while the one before it may still run there
+   * (TaskGate), so it is given twice this from being handed over; past that, the whole pool is
+   * replaced and every batch it held is tried again one message at a time. A message tried alone
+   * has a thread to itself, and this is its own running time: past it piscina ends its thread, and
+   * the failure is blamed on its campaign (the scheduler pauses a campaign whose messages keep
+   * failing), never on one that only waited behind a slow task.
    */
   taskTimeoutMs?: number;
   /**
@@ -31,6 +34,11 @@ export interface PoolOptions {
 }
 
 const DEFAULT_TASK_TIMEOUT_MS = 30_000;
+/**
+ * Batches a thread holds at once: the one it runs and the next, so it does not wait for the main
+ * thread to take a result before it gets more work (docs/benchmarks.md, "Two tasks a thread").
+ */
+const TASKS_PER_THREAD = 2;
 /**
  * Most messages in one task. Batching saves a postMessage, a wake-up of the worker and the task
  * bookkeeping per message on both sides (docs/benchmarks.md); a cap keeps one task short next to
@@ -87,35 +95,38 @@ export function defaultWorkerFile(): string {
  * to the queue through the scheduler's release path.
  */
 export class PiscinaRenderer implements Renderer {
-  private readonly pool: Piscina<RenderTask, RenderReply>;
+  private pool: Piscina<RenderTask, RenderReply>;
+  /** Pools replaced because a batch stuck in them, until their threads have ended. */
+  private readonly retiring = new Set<Promise<void>>();
+  readonly threads: number;
   private readonly taskTimeoutMs: number;
   private pending: Pending[] = [];
   private flushing: NodeJS.Immediate | null = null;
-  /** Tasks handed to piscina and not yet settled: at most one per thread, so each starts at once. */
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly gate: TaskGate;
   /** Revision 0 is the set every worker starts with (workerData). */
   private keys: { revision: number; specs: KeySpec[] };
 
-  constructor(o: PoolOptions) {
+  constructor(private readonly o: PoolOptions) {
     this.taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     this.keys = { revision: 0, specs: o.setup.dkim };
-    const threads = o.threads ?? availableParallelism();
-    this.pool = new Piscina({
-      filename: o.filename ?? defaultWorkerFile(),
-      workerData: o.setup,
-      minThreads: threads,
-      maxThreads: threads,
-      // Workers are kept for the life of the engine: their compiled campaigns (and keys) are the point.
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      // Applied by piscina in each new thread (through its optional @napi-rs/nice module).
-      niceIncrement: o.nice ?? 0,
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
-    });
+    this.threads = o.threads ?? availableParallelism();
+    this.gate = new TaskGate(this.threads, TASKS_PER_THREAD);
+    this.pool = this.newPool();
   }
 
-  get threads(): number {
-    return this.pool.options.maxThreads;
+  private newPool(): Piscina<RenderTask, RenderReply> {
+    return new Piscina({
+      filename: this.o.filename ?? defaultWorkerFile(),
+      workerData: this.o.setup,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // Workers are kept for the life of the engine: their compiled campaigns (and keys) are the point.
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      concurrentTasksPerWorker: TASKS_PER_THREAD,
+      // Applied by piscina in each new thread (through its optional @napi-rs/nice module).
+      niceIncrement: this.o.nice ?? 0,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
+    });
   }
 
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
@@ -138,7 +149,7 @@ export class PiscinaRenderer implements Renderer {
   async close(): Promise<void> {
     if (this.flushing) clearImmediate(this.flushing);
     for (const p of this.pending.splice(0)) p.reject(new RenderError('the render pool is closing'));
-    await this.pool.destroy();
+    await Promise.all([this.pool.destroy(), ...this.retiring]);
   }
 
   /** Splits what is waiting into batches, as even as the threads allow and at most MAX_BATCH each. */
@@ -150,52 +161,71 @@ export class PiscinaRenderer implements Renderer {
     for (let i = 0; i < all.length; i += size) void this.settle(all.slice(i, i + size));
   }
 
-  private async settle(batch: Pending[]): Promise<void> {
+  /** `alone`: one message tried by itself on a thread of its own, whose failure is final. */
+  private async settle(batch: Pending[], alone = false): Promise<void> {
     let rendered: Rendered[];
     try {
-      rendered = await this.renderBatch(batch);
+      rendered = await this.renderBatch(batch, alone);
     } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err as Error);
-      // One message that kills or hangs a worker must not fail the others: each again alone.
-      for (const p of batch) void this.settle([p]);
+      if (alone) return batch[0]!.reject(err as Error);
+      // The message that killed or hung the thread, or any other of the tasks that thread held,
+      // may be in this batch: each again alone, so only that one fails.
+      for (const p of batch) void this.settle([p], true);
       return;
     }
     batch.forEach((p, i) => p.resolve(rendered[i]!));
   }
 
-  private async renderBatch(batch: Pending[]): Promise<Rendered[]> {
+  private async renderBatch(batch: Pending[], alone: boolean): Promise<Rendered[]> {
     const items = batch.map((p) => ({ campaignId: p.source.campaign.id, revision: p.source.campaign.revision ?? 0, recipient: p.recipient }));
     // A submitted message is a campaign of its own, rendered once: its row goes along at once
     // rather than after an `unknown-campaign` answer.
     const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
-    const replies = (await this.signed({ sources: [...submitted.values()], items })).items;
+    const replies = (await this.signed({ sources: [...submitted.values()], items }, alone)).items;
     const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
     if (unknown.length > 0) {
       const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));
-      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
+      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) }, alone)).items;
       unknown.forEach((at, j) => (replies[at] = again[j]!));
     }
     return replies.map((r, i) => rendered(r, batch[i]!.source.campaign.id));
   }
 
   /** Runs the task with the current keys; a worker that holds another set gets them and runs it again. */
-  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys'>): Promise<RenderReply> {
+  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys'>, alone: boolean): Promise<RenderReply> {
     const keys = this.keys;
-    const reply = await this.run({ ...task, keysRevision: keys.revision });
-    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }) : reply;
+    const reply = await this.run({ ...task, keysRevision: keys.revision }, alone);
+    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }, alone) : reply;
   }
 
-  private async run(task: RenderTask): Promise<RenderReply> {
-    while (this.running >= this.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
+  private async run(task: RenderTask, alone: boolean): Promise<RenderReply> {
+    await this.gate.enter(alone);
+    const pool = this.pool;
+    // Abortable: piscina gives such a task only to a thread with nothing else on it.
+    const abortable = alone ? { signal: AbortSignal.timeout(this.taskTimeoutMs) } : {};
+    const stuck = alone ? null : setTimeout(() => this.replace(pool), this.taskTimeoutMs * TASKS_PER_THREAD);
     try {
-      return await this.pool.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) });
+      return await pool.run(task, abortable);
     } catch (err) {
       throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err });
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      if (stuck) clearTimeout(stuck);
+      this.gate.leave(alone);
     }
+  }
+
+  /**
+   * A batch stuck past its time: which thread holds it is piscina's to know, so the whole pool is
+   * replaced. Ending its threads fails every task they held; those are tried again alone.
+   */
+  private replace(stuck: Piscina<RenderTask, RenderReply>): void {
+    if (stuck !== this.pool) return;
+    this.pool = this.newPool();
+    const ended = stuck
+      .destroy()
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(ended));
+    this.retiring.add(ended);
   }
 }
 

@@ -176,11 +176,25 @@ test('a worker that dies fails its task with RENDER_FAILED, and the pool goes on
 });
 
 test('a worker stuck past the task timeout is replaced: its task fails with RENDER_FAILED, the next one is rendered', async () => {
-  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 5000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 2000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
   try {
     await assert.rejects(pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} }), (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
     const after = await pool.render(SOURCE, { id: 2, email: 'ok@d.test', attrs: { name: 'Ok' } });
     assert.match(after.message.toString(), /^Subject: Hello Ok from home\r$/m);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a batch handed to a thread behind one that hangs it is rendered: the pool is replaced, and only the hanging message fails', { timeout: 30_000 }, async () => {
+  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 1000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    const stuck = pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} });
+    // Asked for in a later turn: a second task, which goes to the only thread while the first runs there.
+    await new Promise((resolve) => setImmediate(resolve));
+    const behind = [2, 3, 4].map((id) => pool.render(SOURCE, { id, email: `ok${id}@d.test`, attrs: { name: `Ok${id}` } }));
+    await assert.rejects(stuck, (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
+    for (const [i, r] of (await Promise.all(behind)).entries()) assert.match(r.message.toString(), new RegExp(`^Subject: Hello Ok${i + 2} from home\\r$`, 'm'));
   } finally {
     await pool.close();
   }
