@@ -149,7 +149,8 @@ const shapeSchema = z
       delivery_threads: integer(0, 64).optional(),
       max_rendered: integer(1, 1_000_000).default(1000),
       task_timeout: timer().default('30s'),
-      nice: integer(0, 19).default(10),
+      // Elsewhere nice(2) lowers the whole process, main thread included, once for each new thread.
+      nice: integer(0, 19).default(process.platform === 'linux' ? 10 : 0),
     }),
     ...messageSchemas,
     tracking: trackingSchema,

@@ -4,8 +4,7 @@ import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { asBuffer, threadModule } from '../threads.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
-import { TaskGate } from './task-gate.js';
-import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
+import type { RenderItemReply, RenderReply, RenderTask, TaskStarted, WorkerSetup } from './worker.js';
 
 export interface PoolOptions {
   /** DKIM keys (PEM text) and fixed headers: every worker builds its signer from these once. */
@@ -14,12 +13,10 @@ export interface PoolOptions {
   threads?: number;
   /**
    * How long a task may run, so that a worker stuck in a loop cannot hold its place (or its
-   * recipients) for ever. A batch goes to its thread while the one before it may still run there
-   * (TaskGate), so it is given twice this from being handed over; past that, the whole pool is
-   * replaced and every batch it held is tried again one message at a time. A message tried alone
-   * has a thread to itself, and this is its own running time: past it piscina ends its thread, and
-   * the failure is blamed on its campaign (the scheduler pauses a campaign whose messages keep
-   * failing), never on one that only waited behind a slow task.
+   * recipients) for ever. The clock starts when the task begins on its thread (which announces it),
+   * not while it waits there behind another, so the time is the task's own: past it the thread is
+   * ended, piscina starts a new one, and the failure is blamed on the task's campaign (the scheduler
+   * pauses a campaign whose messages keep failing), never on one that only waited behind it.
    */
   taskTimeoutMs?: number;
   /**
@@ -39,6 +36,12 @@ const DEFAULT_TASK_TIMEOUT_MS = 30_000;
  * thread to take a result before it gets more work (docs/benchmarks.md, "Two tasks a thread").
  */
 const TASKS_PER_THREAD = 2;
+/**
+ * Times a task that failed before it began (its thread ended over the task ahead of it) is handed
+ * out again as it was, without blame. A bound all the same: a thread that died before its start
+ * message got out would otherwise have its task tried for ever.
+ */
+const MAX_UNSTARTED = 10;
 /**
  * Most messages in one task. Batching saves a postMessage, a wake-up of the worker and the task
  * bookkeeping per message on both sides (docs/benchmarks.md); a cap keeps one task short next to
@@ -73,7 +76,12 @@ interface Pending {
 
 export class RenderError extends Error {
   readonly code = 'RENDER_FAILED';
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    options?: ErrorOptions,
+    /** False: the task failed before it began on its thread (the thread ended over another task). */
+    readonly started = true,
+  ) {
     super(message, options);
     this.name = 'RenderError';
   }
@@ -92,41 +100,47 @@ export function defaultWorkerFile(): string {
  * campaign): cheaper than cloning the templates into every task (docs/benchmarks.md). piscina
  * replaces a worker that dies; a failed batch is tried again one message per task, so only the
  * message that kills a worker (or hangs it past the task timeout) fails, and its recipients go back
- * to the queue through the scheduler's release path.
+ * to the queue through the scheduler's release path. Each thread holds two tasks, runs them in turn
+ * and announces each as it begins: its clock starts then, and a task that failed before it began
+ * (its thread ended over the one ahead) is handed out again as it was.
  */
 export class PiscinaRenderer implements Renderer {
-  private pool: Piscina<RenderTask, RenderReply>;
-  /** Pools replaced because a batch stuck in them, until their threads have ended. */
-  private readonly retiring = new Set<Promise<void>>();
+  private readonly pool: Piscina<RenderTask, RenderReply>;
   readonly threads: number;
   private readonly taskTimeoutMs: number;
   private pending: Pending[] = [];
   private flushing: NodeJS.Immediate | null = null;
-  private readonly gate: TaskGate;
+  /** Tasks handed to piscina and not yet settled: at most TASKS_PER_THREAD per thread. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Tasks handed out, by ticket: whether each has begun, and the clock that ends its thread. */
+  private readonly out = new Map<number, { started: boolean; clock: NodeJS.Timeout | null }>();
+  private nextTicket = 1;
   /** Revision 0 is the set every worker starts with (workerData). */
   private keys: { revision: number; specs: KeySpec[] };
 
-  constructor(private readonly o: PoolOptions) {
+  constructor(o: PoolOptions) {
     this.taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     this.keys = { revision: 0, specs: o.setup.dkim };
     this.threads = o.threads ?? availableParallelism();
-    this.gate = new TaskGate(this.threads, TASKS_PER_THREAD);
-    this.pool = this.newPool();
-  }
-
-  private newPool(): Piscina<RenderTask, RenderReply> {
-    return new Piscina({
-      filename: this.o.filename ?? defaultWorkerFile(),
-      workerData: this.o.setup,
+    this.pool = new Piscina({
+      filename: o.filename ?? defaultWorkerFile(),
+      workerData: o.setup,
       minThreads: this.threads,
       maxThreads: this.threads,
       // Workers are kept for the life of the engine: their compiled campaigns (and keys) are the point.
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: TASKS_PER_THREAD,
       // Applied by piscina in each new thread (through its optional @napi-rs/nice module).
-      niceIncrement: this.o.nice ?? 0,
+      niceIncrement: o.nice ?? 0,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
     });
+    this.pool.on('message', (m: unknown) => this.began(m));
+  }
+
+  /** Tasks handed to piscina and not settled, and of those the ones piscina holds for want of a thread. */
+  get load(): { handedOut: number; queued: number } {
+    return { handedOut: this.running, queued: this.pool.queueSize };
   }
 
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
@@ -149,7 +163,8 @@ export class PiscinaRenderer implements Renderer {
   async close(): Promise<void> {
     if (this.flushing) clearImmediate(this.flushing);
     for (const p of this.pending.splice(0)) p.reject(new RenderError('the render pool is closing'));
-    await Promise.all([this.pool.destroy(), ...this.retiring]);
+    for (const task of this.out.values()) if (task.clock) clearTimeout(task.clock);
+    await this.pool.destroy();
   }
 
   /** Splits what is waiting into batches, as even as the threads allow and at most MAX_BATCH each. */
@@ -161,72 +176,78 @@ export class PiscinaRenderer implements Renderer {
     for (let i = 0; i < all.length; i += size) void this.settle(all.slice(i, i + size));
   }
 
-  /** `alone`: one message tried by itself on a thread of its own, whose failure is final. */
-  private async settle(batch: Pending[], alone = false): Promise<void> {
+  /** `unstarted`: how often this batch failed before it began (each time, not its doing). */
+  private async settle(batch: Pending[], unstarted = 0): Promise<void> {
     let rendered: Rendered[];
     try {
-      rendered = await this.renderBatch(batch, alone);
+      rendered = await this.renderBatch(batch);
     } catch (err) {
-      if (alone) return batch[0]!.reject(err as Error);
-      // The message that killed or hung the thread, or any other of the tasks that thread held,
-      // may be in this batch: each again alone, so only that one fails.
-      for (const p of batch) void this.settle([p], true);
+      if (err instanceof RenderError && !err.started && unstarted < MAX_UNSTARTED) return this.settle(batch, unstarted + 1);
+      if (batch.length === 1) return batch[0]!.reject(err as Error);
+      // One message that kills or hangs a worker must not fail the others: each again alone.
+      for (const p of batch) void this.settle([p]);
       return;
     }
     batch.forEach((p, i) => p.resolve(rendered[i]!));
   }
 
-  private async renderBatch(batch: Pending[], alone: boolean): Promise<Rendered[]> {
+  private async renderBatch(batch: Pending[]): Promise<Rendered[]> {
     const items = batch.map((p) => ({ campaignId: p.source.campaign.id, revision: p.source.campaign.revision ?? 0, recipient: p.recipient }));
     // A submitted message is a campaign of its own, rendered once: its row goes along at once
     // rather than after an `unknown-campaign` answer.
     const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
-    const replies = (await this.signed({ sources: [...submitted.values()], items }, alone)).items;
+    const replies = (await this.signed({ sources: [...submitted.values()], items })).items;
     const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
     if (unknown.length > 0) {
       const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));
-      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) }, alone)).items;
+      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
       unknown.forEach((at, j) => (replies[at] = again[j]!));
     }
     return replies.map((r, i) => rendered(r, batch[i]!.source.campaign.id));
   }
 
   /** Runs the task with the current keys; a worker that holds another set gets them and runs it again. */
-  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys'>, alone: boolean): Promise<RenderReply> {
+  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys' | 'ticket'>): Promise<RenderReply> {
     const keys = this.keys;
-    const reply = await this.run({ ...task, keysRevision: keys.revision }, alone);
-    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }, alone) : reply;
+    const reply = await this.run({ ...task, keysRevision: keys.revision });
+    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }) : reply;
   }
 
-  private async run(task: RenderTask, alone: boolean): Promise<RenderReply> {
-    await this.gate.enter(alone);
-    const pool = this.pool;
-    // Abortable: piscina gives such a task only to a thread with nothing else on it.
-    const abortable = alone ? { signal: AbortSignal.timeout(this.taskTimeoutMs) } : {};
-    const stuck = alone ? null : setTimeout(() => this.replace(pool), this.taskTimeoutMs * TASKS_PER_THREAD);
+  private async run(task: Omit<RenderTask, 'ticket'>): Promise<RenderReply> {
+    while (this.running >= this.threads * TASKS_PER_THREAD) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    const ticket = this.nextTicket++;
+    const state = { started: false, clock: null as NodeJS.Timeout | null };
+    this.out.set(ticket, state);
     try {
-      return await pool.run(task, abortable);
+      return await this.pool.run({ ...task, ticket });
     } catch (err) {
-      throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err });
+      throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err }, state.started);
     } finally {
-      if (stuck) clearTimeout(stuck);
-      this.gate.leave(alone);
+      if (state.clock) clearTimeout(state.clock);
+      this.out.delete(ticket);
+      this.running--;
+      this.waiting.shift()?.();
     }
   }
 
-  /**
-   * A batch stuck past its time: which thread holds it is piscina's to know, so the whole pool is
-   * replaced. Ending its threads fails every task they held; those are tried again alone.
-   */
-  private replace(stuck: Piscina<RenderTask, RenderReply>): void {
-    if (stuck !== this.pool) return;
-    this.pool = this.newPool();
-    const ended = stuck
-      .destroy()
-      .catch(() => undefined)
-      .finally(() => this.retiring.delete(ended));
-    this.retiring.add(ended);
+  /** A thread began a task: its clock starts, and past the timeout that thread is ended. */
+  private began(m: unknown): void {
+    if (!isTaskStarted(m)) return;
+    const task = this.out.get(m.renderStarted);
+    if (!task) return;
+    task.started = true;
+    task.clock = setTimeout(() => this.endThread(m.threadId), this.taskTimeoutMs);
   }
+
+  /** piscina fails every task the thread held (the one it ran too long, and any behind it) and starts a new thread. */
+  private endThread(threadId: number): void {
+    void this.pool.threads.find((t) => t.threadId === threadId)?.terminate();
+  }
+}
+
+function isTaskStarted(m: unknown): m is TaskStarted {
+  return typeof m === 'object' && m !== null && typeof (m as TaskStarted).renderStarted === 'number' && typeof (m as TaskStarted).threadId === 'number';
 }
 
 function rendered(r: RenderItemReply, campaignId: number): Rendered {

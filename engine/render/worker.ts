@@ -5,7 +5,7 @@
  * when a worker asks for it.
  */
 import { Piscina } from 'piscina';
-import { workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { trackingDecorator, type TrackingOptions } from '../tracking/decorator.js';
 import { ownedBytes } from '../threads.js';
@@ -31,6 +31,8 @@ export interface RenderItem {
 
 /** Several messages in one task: one postMessage and one wake-up of the worker for all of them. */
 export interface RenderTask {
+  /** Names the task in the `TaskStarted` message this thread posts as it begins it. */
+  ticket: number;
   /**
    * The set of DKIM keys to sign with: 0 is workerData's, each change over the API (a sender domain
    * added or removed) counts up. A worker holding another set answers `unknownKeys`.
@@ -44,6 +46,15 @@ export interface RenderTask {
 }
 
 export type RenderItemReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
+
+/**
+ * Posted (through piscina's 'message' event) as a task begins on a thread: the task's clock starts
+ * then, and the thread is the one to end if it runs too long.
+ */
+export interface TaskStarted {
+  renderStarted: number;
+  threadId: number;
+}
 
 /** One reply per item, in the task's order; none when the worker lacks the task's keys. */
 export interface RenderReply {
@@ -61,7 +72,26 @@ const initial: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tra
 const cache = new CompiledCache(initial);
 const signing = { revision: 0, deps: initial };
 
-export default async function renderTask(task: RenderTask): Promise<RenderReply> {
+/**
+ * piscina hands a thread its next task while one runs (pool.ts); they still run one after the other,
+ * each announced as it begins, so that a task's running time is its own and a thread ended for
+ * running too long was running that task.
+ */
+export function oneAtATime(run: (task: RenderTask) => Promise<RenderReply>): (task: RenderTask) => Promise<RenderReply> {
+  let previous: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const next = previous.then(() => {
+      parentPort?.postMessage({ renderStarted: task.ticket, threadId } satisfies TaskStarted);
+      return run(task);
+    });
+    previous = next.catch(() => undefined);
+    return next;
+  };
+}
+
+export default oneAtATime(renderTask);
+
+export async function renderTask(task: RenderTask): Promise<RenderReply> {
   if (task.keysRevision !== signing.revision) {
     if (!task.keys) return { items: [], unknownKeys: true };
     signing.deps = { ...initial, signer: signerFromKeys(task.keys) };

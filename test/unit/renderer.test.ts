@@ -186,13 +186,15 @@ test('a worker stuck past the task timeout is replaced: its task fails with REND
   }
 });
 
-test('a batch handed to a thread behind one that hangs it is rendered: the pool is replaced, and only the hanging message fails', { timeout: 30_000 }, async () => {
+test('a thread holds the next batch while it runs one; a batch behind one that hangs the thread is rendered, only the hanging message fails', { timeout: 30_000 }, async () => {
   const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 1000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
   try {
     const stuck = pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} });
     // Asked for in a later turn: a second task, which goes to the only thread while the first runs there.
     await new Promise((resolve) => setImmediate(resolve));
     const behind = [2, 3, 4].map((id) => pool.render(SOURCE, { id, email: `ok${id}@d.test`, attrs: { name: `Ok${id}` } }));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(pool.load, { handedOut: 2, queued: 0 }, 'both tasks with the only thread, none waiting in piscina');
     await assert.rejects(stuck, (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
     for (const [i, r] of (await Promise.all(behind)).entries()) assert.match(r.message.toString(), new RegExp(`^Subject: Hello Ok${i + 2} from home\\r$`, 'm'));
   } finally {

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import { defaultDeliveryThreads } from '../../engine/config/schema.js';
 import { fails, load } from './config-helpers.js';
 
-test('[workers] defaults to one render thread per core, delivery threads by cores, 1000 rendered messages, a 30 s task timeout and render threads at nice +10', () => {
+test('[workers] defaults to one render thread per core, delivery threads by cores, 1000 rendered messages, a 30 s task timeout and render threads at nice +10 on Linux', () => {
   const cores = availableParallelism();
-  assert.deepEqual(load('').workers, { threads: cores, deliveryThreads: defaultDeliveryThreads(cores), maxRendered: 1000, taskTimeoutMs: 30_000, nice: 10 });
+  assert.deepEqual(load('').workers, { threads: cores, deliveryThreads: defaultDeliveryThreads(cores), maxRendered: 1000, taskTimeoutMs: 30_000, nice: process.platform === 'linux' ? 10 : 0 });
   assert.deepEqual(load('[workers]\nthreads = 0\ndelivery_threads = 3\nmax_rendered = 64\ntask_timeout = "2s"\nnice = 0\n').workers, {
     threads: 0,
     deliveryThreads: 3,
