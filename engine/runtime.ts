@@ -114,7 +114,7 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
   // A decorator given by the caller stays in this thread; the configured one is rebuilt in each worker.
   const tracking = o.decorator === undefined ? trackingOptions(config.tracking, store) : null;
   const render = renderDeps(config, o.decorator === undefined ? (tracking && trackingDecorator(tracking)) : o.decorator);
-  const renderer = o.renderer ?? createRenderer(config, render, o.decorator === undefined ? { tracking } : 'in-process');
+  const renderer = o.renderer ?? createRenderer(config, render, o.decorator === undefined ? { tracking, onError: (err) => log.error({ err }, 'a render thread failed outside any task; piscina starts another') } : 'in-process');
   const budget = new RenderBudget(config.workers.maxRendered);
   const preparer = new Preparer({
     store,
@@ -171,9 +171,9 @@ export function createEngine(configured: Config, store: Store, log: Logger, o: E
  * The worker pool, unless `[workers] threads = 0` or the caller's own decorator must be used (it holds
  * functions, which cannot be sent to a worker thread): then this thread renders.
  */
-export function createRenderer(config: Config, deps: RenderDeps, pool: { tracking: TrackingOptions | null } | 'in-process'): Renderer {
+export function createRenderer(config: Config, deps: RenderDeps, pool: { tracking: TrackingOptions | null; onError?: (err: Error) => void } | 'in-process'): Renderer {
   const threads = config.workers.threads;
   if (threads === 0 || pool === 'in-process') return new InProcessRenderer(deps);
   const m = config.message;
-  return new PiscinaRenderer({ threads, taskTimeoutMs: config.workers.taskTimeoutMs, nice: config.workers.nice, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId, tracking: pool.tracking } });
+  return new PiscinaRenderer({ threads, taskTimeoutMs: config.workers.taskTimeoutMs, nice: config.workers.nice, onError: pool.onError, setup: { dkim: m.dkim, xMailer: m.xMailer, feedbackId: m.feedbackId, tracking: pool.tracking } });
 }

@@ -4,7 +4,8 @@ import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { asBuffer, threadModule } from '../threads.js';
 import type { RenderInput } from './message.js';
 import type { CampaignSource, Rendered, Renderer } from './renderer.js';
-import type { RenderItemReply, RenderReply, RenderTask, TaskStarted, WorkerSetup } from './worker.js';
+import type { TaskStarted } from './turns.js';
+import type { RenderItemReply, RenderReply, RenderTask, WorkerSetup } from './worker.js';
 
 export interface PoolOptions {
   /** DKIM keys (PEM text) and fixed headers: every worker builds its signer from these once. */
@@ -26,6 +27,8 @@ export interface PoolOptions {
    * to do so, and their next tasks wait (docs/benchmarks.md, "Render threads at a lower priority").
    */
   nice?: number;
+  /** An error of a thread that held no task (piscina's 'error' event); without a listener it would end the process. */
+  onError?: (err: Error) => void;
   /** The worker module; default: worker.ts beside this file (worker.js in the build). Tests swap it. */
   filename?: string;
 }
@@ -116,6 +119,8 @@ export class PiscinaRenderer implements Renderer {
   /** Tasks handed out, by ticket: whether each has begun, and the clock that ends its thread. */
   private readonly out = new Map<number, { started: boolean; clock: NodeJS.Timeout | null }>();
   private nextTicket = 1;
+  private closed = false;
+  private handedAgain = 0;
   /** Revision 0 is the set every worker starts with (workerData). */
   private keys: { revision: number; specs: KeySpec[] };
 
@@ -136,11 +141,15 @@ export class PiscinaRenderer implements Renderer {
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
     });
     this.pool.on('message', (m: unknown) => this.began(m));
+    this.pool.on('error', (err: Error) => o.onError?.(err));
   }
 
-  /** Tasks handed to piscina and not settled, and of those the ones piscina holds for want of a thread. */
-  get load(): { handedOut: number; queued: number } {
-    return { handedOut: this.running, queued: this.pool.queueSize };
+  /**
+   * Tasks handed to piscina and not settled; of those, the ones piscina holds for want of a thread;
+   * and how many batches were handed out again, so far, because their thread ended before they began.
+   */
+  get load(): { handedOut: number; queued: number; handedAgain: number } {
+    return { handedOut: this.running, queued: this.pool.queueSize, handedAgain: this.handedAgain };
   }
 
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
@@ -161,6 +170,7 @@ export class PiscinaRenderer implements Renderer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.flushing) clearImmediate(this.flushing);
     for (const p of this.pending.splice(0)) p.reject(new RenderError('the render pool is closing'));
     for (const task of this.out.values()) if (task.clock) clearTimeout(task.clock);
@@ -176,14 +186,21 @@ export class PiscinaRenderer implements Renderer {
     for (let i = 0; i < all.length; i += size) void this.settle(all.slice(i, i + size));
   }
 
-  /** `unstarted`: how often this batch failed before it began (each time, not its doing). */
+  /**
+   * `unstarted`: how often this batch failed before it began (each time, not its doing). It is then
+   * handed out before anything waiting, or it could land behind the next stuck task again and again.
+   */
   private async settle(batch: Pending[], unstarted = 0): Promise<void> {
     let rendered: Rendered[];
     try {
-      rendered = await this.renderBatch(batch);
+      rendered = await this.renderBatch(batch, unstarted > 0);
     } catch (err) {
-      if (err instanceof RenderError && !err.started && unstarted < MAX_UNSTARTED) return this.settle(batch, unstarted + 1);
-      if (batch.length === 1) return batch[0]!.reject(err as Error);
+      const again = err instanceof RenderError && !err.started && unstarted < MAX_UNSTARTED && !this.closed;
+      if (again) {
+        this.handedAgain++;
+        return this.settle(batch, unstarted + 1);
+      }
+      if (batch.length === 1 || this.closed) return batch.forEach((p) => p.reject(err as Error));
       // One message that kills or hangs a worker must not fail the others: each again alone.
       for (const p of batch) void this.settle([p]);
       return;
@@ -191,36 +208,40 @@ export class PiscinaRenderer implements Renderer {
     batch.forEach((p, i) => p.resolve(rendered[i]!));
   }
 
-  private async renderBatch(batch: Pending[]): Promise<Rendered[]> {
+  private async renderBatch(batch: Pending[], first: boolean): Promise<Rendered[]> {
     const items = batch.map((p) => ({ campaignId: p.source.campaign.id, revision: p.source.campaign.revision ?? 0, recipient: p.recipient }));
     // A submitted message is a campaign of its own, rendered once: its row goes along at once
     // rather than after an `unknown-campaign` answer.
     const submitted = new Map(batch.filter((p) => p.source.raw).map((p) => [p.source.campaign.id, p.source]));
-    const replies = (await this.signed({ sources: [...submitted.values()], items })).items;
+    const replies = (await this.signed({ sources: [...submitted.values()], items }, first)).items;
     const unknown = replies.flatMap((r, i) => (r.kind === 'unknown-campaign' ? [i] : []));
     if (unknown.length > 0) {
       const sources = new Map(unknown.map((i) => [batch[i]!.source.campaign.id, batch[i]!.source]));
-      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) })).items;
+      const again = (await this.signed({ sources: [...sources.values()], items: unknown.map((i) => items[i]!) }, first)).items;
       unknown.forEach((at, j) => (replies[at] = again[j]!));
     }
     return replies.map((r, i) => rendered(r, batch[i]!.source.campaign.id));
   }
 
   /** Runs the task with the current keys; a worker that holds another set gets them and runs it again. */
-  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys' | 'ticket'>): Promise<RenderReply> {
+  private async signed(task: Omit<RenderTask, 'keysRevision' | 'keys' | 'ticket'>, first: boolean): Promise<RenderReply> {
     const keys = this.keys;
-    const reply = await this.run({ ...task, keysRevision: keys.revision });
-    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }) : reply;
+    const reply = await this.run({ ...task, keysRevision: keys.revision }, first);
+    return reply.unknownKeys ? this.run({ ...task, keysRevision: keys.revision, keys: keys.specs }, first) : reply;
   }
 
-  private async run(task: Omit<RenderTask, 'ticket'>): Promise<RenderReply> {
-    while (this.running >= this.threads * TASKS_PER_THREAD) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** `first`: ahead of every task waiting for a place. */
+  private async run(task: Omit<RenderTask, 'ticket'>, first: boolean): Promise<RenderReply> {
+    while (this.running >= this.threads * TASKS_PER_THREAD) {
+      await new Promise<void>((resolve) => (first ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
+    }
     this.running++;
     const ticket = this.nextTicket++;
     const state = { started: false, clock: null as NodeJS.Timeout | null };
     this.out.set(ticket, state);
+    let reply: RenderReply;
     try {
-      return await this.pool.run({ ...task, ticket });
+      reply = await this.pool.run({ ...task, ticket });
     } catch (err) {
       throw new RenderError(`render worker failed: ${(err as Error).message}`, { cause: err }, state.started);
     } finally {
@@ -229,15 +250,22 @@ export class PiscinaRenderer implements Renderer {
       this.running--;
       this.waiting.shift()?.();
     }
+    if (reply.failed !== undefined) throw new RenderError(`render worker failed: ${reply.failed}`);
+    return reply;
   }
 
-  /** A thread began a task: its clock starts, and past the timeout that thread is ended. */
+  /**
+   * A thread began a task (as the main thread hears it): its clock starts, and past the timeout
+   * that thread is ended. Timers run before the event loop reads new messages, so the task may have
+   * finished meanwhile: the thread is ended only if it is still out a turn later.
+   */
   private began(m: unknown): void {
     if (!isTaskStarted(m)) return;
     const task = this.out.get(m.renderStarted);
     if (!task) return;
     task.started = true;
-    task.clock = setTimeout(() => this.endThread(m.threadId), this.taskTimeoutMs);
+    const stillOut = () => this.out.get(m.renderStarted) === task;
+    task.clock = setTimeout(() => setImmediate(() => stillOut() && this.endThread(m.threadId)), this.taskTimeoutMs);
   }
 
   /** piscina fails every task the thread held (the one it ran too long, and any behind it) and starts a new thread. */

@@ -5,12 +5,13 @@
  * when a worker asks for it.
  */
 import { Piscina } from 'piscina';
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { signerFromKeys, type KeySpec } from '../dkim/keys.js';
 import { trackingDecorator, type TrackingOptions } from '../tracking/decorator.js';
 import { ownedBytes } from '../threads.js';
 import type { RenderDeps, RenderInput } from './message.js';
 import { CompiledCache, renderCollecting, type CampaignSource } from './renderer.js';
+import { oneAtATime } from './turns.js';
 
 /** Plain data, cloned into every worker: what RenderDeps is built from there. */
 export interface WorkerSetup {
@@ -47,19 +48,16 @@ export interface RenderTask {
 
 export type RenderItemReply = { kind: 'rendered'; message: Uint8Array; missing: string[] } | { kind: 'unknown-campaign' };
 
-/**
- * Posted (through piscina's 'message' event) as a task begins on a thread: the task's clock starts
- * then, and the thread is the one to end if it runs too long.
- */
-export interface TaskStarted {
-  renderStarted: number;
-  threadId: number;
-}
-
-/** One reply per item, in the task's order; none when the worker lacks the task's keys. */
+/** One reply per item, in the task's order; none when the worker lacks the task's keys or the task failed. */
 export interface RenderReply {
   items: RenderItemReply[];
   unknownKeys?: true;
+  /**
+   * The task threw: the error's message. Answered rather than thrown, so that only a thread that
+   * died rejects the task, and by then its start message has been delivered (Node delivers what a
+   * thread posted before its 'exit' or 'error'); a thrown task's rejection could overtake it.
+   */
+  failed?: string;
 }
 
 // The state of this worker thread, built once when piscina loads the module in it: a piscina task
@@ -71,23 +69,6 @@ const initial: RenderDeps = { signer: signerFromKeys(setup.dkim), decorator: tra
 // Compiling does not use the signer, so compiled campaigns outlive a change of keys.
 const cache = new CompiledCache(initial);
 const signing = { revision: 0, deps: initial };
-
-/**
- * piscina hands a thread its next task while one runs (pool.ts); they still run one after the other,
- * each announced as it begins, so that a task's running time is its own and a thread ended for
- * running too long was running that task.
- */
-export function oneAtATime(run: (task: RenderTask) => Promise<RenderReply>): (task: RenderTask) => Promise<RenderReply> {
-  let previous: Promise<unknown> = Promise.resolve();
-  return (task) => {
-    const next = previous.then(() => {
-      parentPort?.postMessage({ renderStarted: task.ticket, threadId } satisfies TaskStarted);
-      return run(task);
-    });
-    previous = next.catch(() => undefined);
-    return next;
-  };
-}
 
 export default oneAtATime(renderTask);
 

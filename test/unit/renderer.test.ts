@@ -192,11 +192,45 @@ test('a thread holds the next batch while it runs one; a batch behind one that h
     const stuck = pool.render(SOURCE, { id: 1, email: 'hang@d.test', attrs: {} });
     // Asked for in a later turn: a second task, which goes to the only thread while the first runs there.
     await new Promise((resolve) => setImmediate(resolve));
-    const behind = [2, 3, 4].map((id) => pool.render(SOURCE, { id, email: `ok${id}@d.test`, attrs: { name: `Ok${id}` } }));
+    // One message: a task of several would be split after failing, and its messages rendered alone
+    // even if the failure were blamed on it.
+    const behind = pool.render(SOURCE, { id: 2, email: 'ok2@d.test', attrs: { name: 'Ok2' } });
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(pool.load, { handedOut: 2, queued: 0 }, 'both tasks with the only thread, none waiting in piscina');
+    assert.deepEqual(pool.load, { handedOut: 2, queued: 0, handedAgain: 0 }, 'both tasks with the only thread, none waiting in piscina');
     await assert.rejects(stuck, (e: unknown) => (e as { code?: string }).code === 'RENDER_FAILED');
-    for (const [i, r] of (await Promise.all(behind)).entries()) assert.match(r.message.toString(), new RegExp(`^Subject: Hello Ok${i + 2} from home\\r$`, 'm'));
+    assert.match((await behind).message.toString(), /^Subject: Hello Ok2 from home\r$/m);
+    assert.equal(pool.load.handedAgain, 1, 'the task behind was handed out again once, unchanged');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a task is timed from when it begins on its thread, not from when it was handed over', { timeout: 30_000 }, async () => {
+  // Each keeps the only thread busy 600 ms; the second, handed over at once, ends 1.2 s after that.
+  const pool = new PiscinaRenderer({ threads: 1, taskTimeoutMs: 1000, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    const one = pool.render(SOURCE, { id: 1, email: 'slow@d1.test', attrs: { name: 'One' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    const two = pool.render(SOURCE, { id: 2, email: 'slow@d2.test', attrs: { name: 'Two' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(pool.load.handedOut, 2);
+    assert.match((await one).message.toString(), /^Subject: Hello One from home\r$/m);
+    assert.match((await two).message.toString(), /^Subject: Hello Two from home\r$/m);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a render that throws fails with its message at once, and the next is rendered', async () => {
+  const pool = new PiscinaRenderer({ threads: 1, setup: SETUP, filename: new URL('../fixtures/crashing-render-worker.ts', import.meta.url).href });
+  try {
+    await assert.rejects(pool.render(SOURCE, { id: 1, email: 'throw@d.test', attrs: {} }), (e: unknown) => {
+      assert.equal((e as { code?: string }).code, 'RENDER_FAILED');
+      assert.match((e as Error).message, /a template helper threw/);
+      return true;
+    });
+    assert.equal(pool.load.handedAgain, 0, 'it had begun: it failed as itself, not as a task whose thread ended before it began');
+    assert.match((await pool.render(SOURCE, { id: 2, email: 'ok@d.test', attrs: { name: 'Ok' } })).message.toString(), /^Subject: Hello Ok from home\r$/m);
   } finally {
     await pool.close();
   }
