@@ -113,10 +113,11 @@ export class PiscinaRenderer implements Renderer {
   private readonly taskTimeoutMs: number;
   private pending: Pending[] = [];
   private flushing: NodeJS.Immediate | null = null;
-  /** Tasks handed to piscina and not yet settled: at most TASKS_PER_THREAD per thread. */
-  private running = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Tasks handed out, by ticket: whether each has begun, and the clock that ends its thread. */
+  /**
+   * Tasks handed to piscina and not yet settled (at most TASKS_PER_THREAD per thread), by ticket:
+   * whether each has begun, and the clock that ends its thread.
+   */
   private readonly out = new Map<number, { started: boolean; clock: NodeJS.Timeout | null }>();
   private nextTicket = 1;
   private closed = false;
@@ -149,7 +150,7 @@ export class PiscinaRenderer implements Renderer {
    * and how many batches were handed out again, so far, because their thread ended before they began.
    */
   get load(): { handedOut: number; queued: number; handedAgain: number } {
-    return { handedOut: this.running, queued: this.pool.queueSize, handedAgain: this.handedAgain };
+    return { handedOut: this.out.size, queued: this.pool.queueSize, handedAgain: this.handedAgain };
   }
 
   render(source: CampaignSource, recipient: RenderInput): Promise<Rendered> {
@@ -232,10 +233,9 @@ export class PiscinaRenderer implements Renderer {
 
   /** `first`: ahead of every task waiting for a place. */
   private async run(task: Omit<RenderTask, 'ticket'>, first: boolean): Promise<RenderReply> {
-    while (this.running >= this.threads * TASKS_PER_THREAD) {
+    while (this.out.size >= this.threads * TASKS_PER_THREAD) {
       await new Promise<void>((resolve) => (first ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
     }
-    this.running++;
     const ticket = this.nextTicket++;
     const state = { started: false, clock: null as NodeJS.Timeout | null };
     this.out.set(ticket, state);
@@ -247,7 +247,6 @@ export class PiscinaRenderer implements Renderer {
     } finally {
       if (state.clock) clearTimeout(state.clock);
       this.out.delete(ticket);
-      this.running--;
       this.waiting.shift()?.();
     }
     if (reply.failed !== undefined) throw new RenderError(`render worker failed: ${reply.failed}`);
