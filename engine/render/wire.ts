@@ -62,7 +62,7 @@ export function wireTemplate(t: Template): WireTemplate {
   };
 }
 
-/** One distinct tag's text for a message: escaped, and with its LFs as CRLF (used when no value holds a CR). */
+/** One distinct tag's text for a message: escaped, and in wire form (used when no value holds a CR). */
 interface Value {
   text: string;
   wire: string;
@@ -83,7 +83,7 @@ export function renderWire(w: WireTemplate, vars: Readonly<Record<string, string
     const { value, missing } = tagValue(tag, vars);
     const text = opts.escape ? opts.escape(value) : value;
     if (text.includes('\r')) seamless = false;
-    return { text, wire: text.includes('\n') ? text.replaceAll('\n', '\r\n') : text, plain: isPlainText(text), missing };
+    return { text, wire: crlfLines(text), plain: isPlainText(text), missing };
   });
   const onMissing = opts.onMissing;
   if (onMissing) for (const p of w.parts) if (typeof p === 'number' && values[p]!.missing) onMissing(w.tags[p]!.key);
