@@ -37,6 +37,8 @@ interface Measured {
   messages: number;
   /** smtp-source start → its exit: every message acknowledged. */
   acceptSeconds: number;
+  /** Messages delivered by the time smtp-source exited: how far delivery kept up with intake. */
+  deliveredAtAccept: number;
   /** smtp-source start → the last message delivered. */
   seconds: number;
   perSecond: number;
@@ -84,7 +86,11 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
       const main0 = mainThreadCpuMs();
       const t0 = performance.now();
       let acceptSeconds = 0;
-      const source = smtpSource(server.port, n, kb).then(() => (acceptSeconds = (performance.now() - t0) / 1000));
+      let deliveredAtAccept = 0;
+      const source = smtpSource(server.port, n, kb).then(() => {
+        acceptSeconds = (performance.now() - t0) / 1000;
+        deliveredAtAccept = deliveredSoFar;
+      });
       await engine.scheduler.run(({ inFlight }) => inFlight === 0 && deliveredSoFar >= n);
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
@@ -95,6 +101,7 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
       return {
         messages,
         acceptSeconds,
+        deliveredAtAccept,
         seconds,
         perSecond: messages / seconds,
         cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / messages,
