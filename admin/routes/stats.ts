@@ -134,7 +134,7 @@ export async function statsRoutes(app: FastifyInstance, deps: StatsRouteDeps): P
     {
       schema: {
         tags: ['stats'],
-        summary: 'Queue the bounced recipients of one category again (not those suppressed since)',
+        summary: 'Queue the bounced recipients of one category again (not those suppressed since); 409 for a submitted message that ended, whose bytes were dropped',
         params: idParams,
         body: {
           type: 'object',

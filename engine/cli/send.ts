@@ -71,7 +71,6 @@ export async function sendCommand(argv: string[], out: NodeJS.WritableStream): P
     await engine.scheduler.run(untilQuiet(maxWaitMs)).finally(() => engine.close());
     stopSignals();
     progress?.stop();
-    store.finishCampaigns(Date.now());
     const summary = buildSummary(campaign.name, imported, store.campaignSummary(imported.campaignId), store.invalidRows(imported.campaignId, 20), missing, Date.now() - started);
     out.write(v.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
     return EXIT.ok;

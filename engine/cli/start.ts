@@ -67,15 +67,8 @@ export async function startCommand(argv: string[], out: NodeJS.WritableStream): 
         `  bounces   ${bounces ? `listening on ${bounces.host}:${bounces.port} for ${config.message.bounceDomain}` : 'off (no [bounce] listen)'}\n` +
         `Stop with Ctrl-C or SIGTERM: transactions in flight finish, the rest stays queued.\n`,
     );
-    let lastFinishCheck = 0;
-    await engine.scheduler.run(({ now }) => {
-      // Idle moments are when finished campaigns are marked; a scan per second at most.
-      if (now - lastFinishCheck > 1000) {
-        lastFinishCheck = now;
-        store.finishCampaigns(now);
-      }
-      return false;
-    }).finally(() => engine.close());
+    // The scheduler marks finished campaigns itself, once a second; only a signal stops it.
+    await engine.scheduler.run(() => false).finally(() => engine.close());
     stopSignals();
     log.info({}, 'stopped');
     return EXIT.ok;

@@ -46,7 +46,7 @@ export class Scheduler {
   private readonly claimed = new Map<number, ClaimedRecipient>();
   private stopping = false;
   private wakeIdle: (() => void) | null = null;
-  private lastScheduleCheck = -Infinity;
+  private lastSecondCheck = -Infinity;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -70,6 +70,8 @@ export class Scheduler {
     try {
       await this.claimUntil(stopWhen);
       await this.drain();
+      // What ended in the last second is marked too, so a caller that stops the run sees it finished.
+      this.deps.store.finishCampaigns(this.deps.now());
     } finally {
       clearInterval(renewal);
     }
@@ -79,7 +81,7 @@ export class Scheduler {
     while (!this.stopping) {
       const now = this.deps.now();
       this.deps.tick?.(now, false);
-      this.startScheduled(now);
+      this.everySecond(now);
       const room = this.o.window - this.claimed.size;
       const claimed = room > 0 ? this.deps.store.claimDue(now, Math.min(this.o.batchSize, room), now + this.o.leaseMs) : [];
       // A row this engine still holds can only come back if its lease ran out under a stalled
@@ -97,12 +99,17 @@ export class Scheduler {
     }
   }
 
-  /** Scheduled campaigns whose time has come start claiming: checked once a second, busy or idle. */
-  private startScheduled(now: number): void {
-    if (now - this.lastScheduleCheck < 1000) return;
-    this.lastScheduleCheck = now;
+  /**
+   * Once a second, busy or idle: scheduled campaigns whose time has come start claiming, and those
+   * with no recipient left to try are marked finished (a submitted message's bytes are dropped then,
+   * so under a steady relay load they must not wait for an idle moment).
+   */
+  private everySecond(now: number): void {
+    if (now - this.lastSecondCheck < 1000) return;
+    this.lastSecondCheck = now;
     const started = this.deps.store.startScheduled(now);
     if (started > 0) this.deps.log.info({ started }, 'scheduled campaigns started');
+    this.deps.store.finishCampaigns(now);
   }
 
   /** Stops claiming; the run loop then drains. */

@@ -23,11 +23,13 @@ export interface CampaignRow {
   test_of: number | null;
   revision: number;
   paused_reason: string | null;
+  /** 1: a message taken whole (SMTP submission, inject API), whether or not its bytes are still kept. */
+  submitted: number;
 }
 
 // Run per campaign and per recipient row of an import: module constants, so the cache finds them at once.
-const INSERT_CAMPAIGN = `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at, owner_id)
-   VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, @options, @status, @now, @ownerId)`;
+const INSERT_CAMPAIGN = `INSERT INTO campaigns (name, from_header, mail_from, subject, html, text, pool, options, status, created_at, owner_id, submitted)
+   VALUES (@name, @from, @mailFrom, @subject, @html, @text, @pool, @options, @status, @now, @ownerId, @submitted)`;
 const INSERT_RECIPIENT = `INSERT OR IGNORE INTO recipients (campaign_id, email, domain, attrs, status, queued_at, next_attempt_at, updated_at)
    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`;
 const INSERT_INVALID = `INSERT INTO invalid_rows (campaign_id, line, value, reason) VALUES (?, ?, ?, ?)`;
@@ -35,9 +37,10 @@ const CAMPAIGN = `SELECT * FROM campaigns WHERE id = ?`;
 const REVISION = `SELECT revision FROM campaigns WHERE id = ?`;
 
 /** A campaigns row (without attachments) in the given status; its id. */
-export function insertCampaignRow(sql: StatementCache, c: CampaignInput, now: number, o: { status: 'importing' | 'running'; ownerId: number | null }): number {
+export function insertCampaignRow(sql: StatementCache, c: CampaignInput, now: number, o: { status: 'importing' | 'running'; ownerId: number | null; submitted?: boolean }): number {
   const { name, from, mailFrom, subject, html, text, pool } = c;
-  return Number(sql.get(INSERT_CAMPAIGN).run({ name, from, mailFrom, subject, html, text, pool, options: optionsJson(c), now, ...o }).lastInsertRowid);
+  const row = { name, from, mailFrom, subject, html, text, pool, options: optionsJson(c), now, status: o.status, ownerId: o.ownerId, submitted: o.submitted ? 1 : 0 };
+  return Number(sql.get(INSERT_CAMPAIGN).run(row).lastInsertRowid);
 }
 
 /** Queued recipient rows; the same address twice in a campaign is kept once. How many were new. */

@@ -1,4 +1,5 @@
 import type { CampaignStatus } from '../store.js';
+import { dropMessageBytes } from './message-bytes.js';
 import type { StatementCache } from './statements.js';
 
 /** Campaign state changes of the SQLite adapter; the rules are engine/campaign/lifecycle.ts. */
@@ -32,6 +33,7 @@ export function transitionCampaign(sql: StatementCache, id: number, from: readon
     if (to === 'cancelled') {
       sql.get(`UPDATE recipients SET status = 'cancelled', lease_until = NULL, updated_at = ? WHERE campaign_id = ? AND status IN ${LIVE}`).run(now, id);
     }
+    if (to === 'cancelled' || to === 'finished') dropMessageBytes(sql, id);
     return true;
   })();
 }

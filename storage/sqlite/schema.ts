@@ -397,4 +397,12 @@ export const MIGRATIONS: readonly string[] = [
   -- Why the engine paused a campaign (NULL: a person did, or not paused); set by transitionCampaign.
   ALTER TABLE campaigns ADD COLUMN paused_reason TEXT;
   `,
+  `
+  -- A submitted message's bytes are needed only until its last recipient is final: then its
+  -- submitted_messages row is deleted, as an MTA deletes its queue file, and this flag still says
+  -- the campaign is a message. Those of messages that ended before this version go now.
+  ALTER TABLE campaigns ADD COLUMN submitted INTEGER NOT NULL DEFAULT 0;
+  UPDATE campaigns SET submitted = 1 WHERE id IN (SELECT campaign_id FROM submitted_messages);
+  DELETE FROM submitted_messages WHERE campaign_id IN (SELECT id FROM campaigns WHERE status IN ('finished', 'cancelled'));
+  `,
 ];

@@ -19,6 +19,7 @@ import type { CampaignStore } from '../campaigns.js';
 import type { StatsStore } from '../stats.js';
 import { StoreError } from '../errors.js';
 import { requireCampaign } from './campaign-rows.js';
+import { droppedError, messageBytesDropped } from './message-bytes.js';
 import { recipientEngagement, recordEngagement, suppressLiveRecipients } from './engagement.js';
 
 /**
@@ -210,6 +211,7 @@ export class SqliteStats {
 
   retryBounced(campaignId: number, category: string, now: number): RetryResult {
     return this.db.transaction(() => {
+      if (messageBytesDropped(this.db, campaignId)) throw droppedError(campaignId);
       // queued_at restarts: the retry schedule's max age counts from the retry, not the first try.
       const retried = this.db
         .prepare(

@@ -2,6 +2,7 @@ import type { MessageRecipient, MessageStore, StoredMessage, Submission } from '
 import { optionsJson } from './campaign-lists.js';
 import { insertCampaignRow, insertRecipientRows, toCampaign, type CampaignRow } from './campaign-rows.js';
 import { applySuppressions } from './campaigns.js';
+import { droppedError } from './message-bytes.js';
 import type { StatementCache } from './statements.js';
 import type { SqliteStats } from './stats.js';
 
@@ -24,6 +25,7 @@ function writtenRow(id: number, sub: Submission, now: number): CampaignRow {
     test_of: null,
     revision: 0,
     paused_reason: null,
+    submitted: 1,
   };
 }
 
@@ -38,7 +40,7 @@ export function sqliteMessages(sql: StatementCache, stats: SqliteStats): Message
   const s = {
     insertRaw: db.prepare(`INSERT INTO submitted_messages (campaign_id, raw) VALUES (?, ?)`),
     raw: db.prepare(`SELECT raw FROM submitted_messages WHERE campaign_id = ?`),
-    isMessage: db.prepare(`SELECT 1 FROM submitted_messages WHERE campaign_id = ?`),
+    isMessage: db.prepare(`SELECT 1 FROM campaigns WHERE id = ? AND submitted = 1`),
     recipients: db.prepare(
       `SELECT id, email, status, category, attempts, last_code AS code, last_text AS text, updated_at AS updatedAt
        FROM recipients WHERE campaign_id = ? ORDER BY id`,
@@ -47,7 +49,7 @@ export function sqliteMessages(sql: StatementCache, stats: SqliteStats): Message
   // Nested in submit's transaction: a savepoint, so one message failing leaves the others stored.
   const one = db.transaction((sub: Submission, now: number): StoredMessage => {
     const { name, from, mailFrom, subject, pool } = sub;
-    const id = insertCampaignRow(sql, { name, from, mailFrom, subject, html: null, text: null, pool }, now, { status: 'running', ownerId: sub.ownerId });
+    const id = insertCampaignRow(sql, { name, from, mailFrom, subject, html: null, text: null, pool }, now, { status: 'running', ownerId: sub.ownerId, submitted: true });
     s.insertRaw.run(id, sub.raw);
     const inserted = insertRecipientRows(sql, id, sub.recipients.map((r) => ({ ...r, attrs: {} })), now);
     stats.countInserted(id, 'queued', inserted);
@@ -66,6 +68,12 @@ export function sqliteMessages(sql: StatementCache, stats: SqliteStats): Message
       }),
     ),
     recipients: (campaignId) => (s.isMessage.get(campaignId) ? (s.recipients.all(campaignId) as MessageRecipient[]) : null),
-    raw: (campaignId) => (s.raw.get(campaignId) as { raw: Buffer } | undefined)?.raw ?? null,
+    raw: (campaignId) => {
+      const row = s.raw.get(campaignId) as { raw: Buffer } | undefined;
+      if (row) return row.raw;
+      if (s.isMessage.get(campaignId)) throw droppedError(campaignId);
+      return null;
+    },
   };
 }
+

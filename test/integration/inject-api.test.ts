@@ -85,6 +85,10 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
     const status = await app.inject({ method: 'GET', url: `/api/v1/messages/${id}`, headers: bearer('one@x.test') });
     assert.equal(status.statusCode, 200);
     assert.deepEqual((status.json() as { recipients: { status: string; code: number }[] }).recipients.map((r) => [r.status, r.code]), [['delivered', 250], ['delivered', 250], ['delivered', 250]]);
+    // It ended, so its bytes are gone (the status above still answers): nothing can send it again.
+    const retry = await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/retry-bounced`, headers: bearer('one@x.test'), payload: { category: 'other' } });
+    assert.equal(retry.statusCode, 409, retry.body);
+    assert.match(retry.body, /submitted message that ended, and its bytes were dropped/);
   });
 
   test('a raw message goes out as it is, with a Message-ID and Date added when missing, and its signature verifies whatever its line ends; a suppressed address ends suppressed', async () => {

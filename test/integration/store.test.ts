@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../storage/sqlite/store.js';
 import type { AttemptRecord, CampaignInput, Store } from '../../storage/store.js';
 
@@ -114,4 +115,52 @@ test('messages.submit: one transaction for several messages; one that fails is l
   } finally {
     store.close();
   }
+});
+
+test('a submitted message keeps its bytes until it ends: then they are dropped, its recipients stay, and a retry is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mxpress-store-'));
+  const store = openSqliteStore(join(dir, 'q.db'));
+  try {
+    const user = store.addUser('app@x.test', 'sender', null, 1);
+    const raw = Buffer.from('From: app@sender.test\r\n\r\nx\r\n');
+    const sub = (email: string) => ({ name: 'smtp:app@x.test', ownerId: user.id, mailFrom: 'app@sender.test', recipients: [{ email, domain: 'd.test' }], from: '<app@sender.test>', subject: 's', raw, pool: 'default' });
+    const [a, b, c, d] = (store.messages.submit([sub('a@d.test'), sub('b@d.test'), sub('c@d.test'), sub('d@d.test')], 2) as { campaignId: number }[]).map((r) => r.campaignId);
+    const claimed = store.claimDue(3, 10, 1000);
+    const idOf = (campaignId: number) => claimed.find((r) => r.campaignId === campaignId)!.id;
+    store.recordAttempts([attempt(idOf(a!), a!, 'delivered', 4), { ...attempt(idOf(b!), b!, 'bounced', 4), category: 'bad-mailbox' }, attempt(idOf(c!), c!, 'deferred', 4, 60_000)]);
+    store.transitionCampaign(d!, ['running'], 'cancelled', 5);
+
+    assert.equal(store.finishCampaigns(6), 2, 'the delivered and the bounced message end; the deferred one does not');
+    for (const ended of [a!, b!, d!]) {
+      assert.throws(() => store.messages.raw(ended), (err: Error & { code?: string }) => err.code === 'STORE_STATE' && /bytes were dropped/.test(err.message));
+    }
+    assert.deepEqual(store.messages.raw(c!), raw, 'a message still to be tried keeps its bytes');
+    assert.deepEqual(store.messages.recipients(a!)!.map((r) => [r.email, r.status]), [['a@d.test', 'delivered']], 'an ended message is still found as one');
+    assert.deepEqual(store.messages.recipients(d!)!.map((r) => r.status), ['cancelled']);
+    assert.throws(() => store.retryBounced(b!, 'bad-mailbox', 7), (err: Error & { code?: string }) => err.code === 'STORE_STATE');
+    assert.equal(store.campaignSummary(b!).counts.find((x) => x.status === 'bounced')?.count, 1, 'the refused retry changed nothing');
+    assert.equal(store.getCampaign(b!)!.status, 'finished');
+  } finally {
+    store.close();
+  }
+});
+
+test('finishCampaigns ends a campaign only when its rows say so: a live counter is not trusted alone', () => {
+  const { store, path } = fresh();
+  const id = store.beginImport(campaign, 1000);
+  store.addRecipients(id, recipients(3), [], 1000);
+  store.finishImport(id);
+  store.transitionCampaign(id, ['draft'], 'running', 1000);
+  const claimed = store.claimDue(2000, 10, 9000);
+  store.recordAttempts(claimed.slice(0, 2).map((r) => attempt(r.id, id, 'delivered', 2100)));
+  // A counter that disagreed with the rows (it never should) must not end a campaign with a live recipient.
+  const raw = new Database(path);
+  raw.prepare(`UPDATE campaign_counts SET n = 0 WHERE campaign_id = ? AND status = 'queued'`).run(id);
+  raw.close();
+  assert.equal(store.finishCampaigns(2200), 0);
+  assert.equal(store.getCampaign(id)!.status, 'running');
+  store.recordAttempts([attempt(claimed[2]!.id, id, 'delivered', 2300)]);
+  assert.equal(store.finishCampaigns(2400), 1);
+  assert.equal(store.getCampaign(id)!.status, 'finished');
+  store.close();
 });

@@ -94,6 +94,8 @@ describe('SMTP submission', () => {
       assert.equal(campaign.ownerId, USER_ID, 'the message belongs to the user whose key logged in');
       assert.deepEqual(store.listCampaigns(USER_ID, 10).map((c) => c.id), [campaign.id], "it is in the sender's campaigns");
       assert.deepEqual(store.campaignCounters(campaign.id).counts.map((c) => [c.status, c.count]), [['delivered', 1]], "and in the sender's stats");
+      assert.equal(store.getCampaign(campaign.id)!.status, 'finished', 'the engine marked it finished');
+      assert.throws(() => store.messages.raw(campaign.id), /bytes were dropped/, 'and dropped its bytes');
     } finally {
       store.close();
     }
