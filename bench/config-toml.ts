@@ -27,6 +27,7 @@ export function configToml(dir: string, spec: WorkloadSpec, extra = ''): string 
     ...keys,
     ...(spec.tracking ? ['[tracking]', 'base_url = "https://t.sender.test"'] : []),
     '[workers]',
+    ...(spec.threads === undefined ? [] : [`threads = ${spec.threads}`]),
     ...(spec.deliveryThreads === undefined ? [] : [`delivery_threads = ${spec.deliveryThreads}`]),
     ...(spec.nice === undefined ? [] : [`nice = ${spec.nice}`]),
     extra,

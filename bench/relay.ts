@@ -1,7 +1,8 @@
 /**
- * `npm run bench:relay [-- --n 5000] [-- --kb 10] [-- --profile] [-- --no-postfix]`: SMTP relay end
- * to end, mxpress against Postfix in the same run (issue 6). Postfix's smtp-source injects `n`
- * messages of `kb` KB into each over 20 parallel sessions; both relay to the same smtp-sink. Time:
+ * `npm run bench:relay [-- --n 5000] [-- --kb 10] [-- --profile] [-- --no-postfix] [-- --threads N]
+ * [-- --delivery-threads N] [-- --nice N]`: SMTP relay end to end, mxpress against Postfix in the
+ * same run (issue 6). Postfix's smtp-source injects `n` messages of `kb` KB into each over 20
+ * parallel sessions; both relay to the same smtp-sink. Time:
  * from the first connection to the last message delivered. mxpress takes the mail on its submission
  * listener (relay network 127.0.0.1/32, no AUTH, as Postfix's mynetworks), commits each message
  * before its 250, and delivers it. CPU per message (this process: all threads, and the main thread
@@ -48,6 +49,7 @@ interface Measured {
   /** Of that, in the kernel (socket writes, fsync). */
   mainSystemMsPerMessage: number | null;
   /** The `[workers]` settings the engine ran with. */
+  threads: number;
   deliveryThreads: number;
   nice: number;
 }
@@ -65,7 +67,7 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, workers: Pick<WorkloadSpec, 'deliveryThreads' | 'nice'>, profileFile: string | null): Promise<Measured> {
+async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, workers: Pick<WorkloadSpec, 'threads' | 'deliveryThreads' | 'nice'>, profileFile: string | null): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mxpress-relay-'));
   try {
     const configPath = join(dir, 'mxpress.toml');
@@ -107,6 +109,7 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
         cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / messages,
         mainCpuMsPerMessage: main0 && main1 ? (main1.user + main1.system - main0.user - main0.system) / messages : null,
         mainSystemMsPerMessage: main0 && main1 ? (main1.system - main0.system) / messages : null,
+        threads: config.workers.threads,
         deliveryThreads: config.workers.deliveryThreads,
         nice: config.workers.nice,
       };
@@ -132,6 +135,8 @@ async function main(): Promise<void> {
     kb: { type: 'string', default: '10' },
     profile: { type: 'boolean' },
     'no-postfix': { type: 'boolean' },
+    // `[workers] threads` (render threads); default: the engine's for this host.
+    threads: { type: 'string' },
     // `[workers] delivery_threads`; default: the engine's for this host.
     'delivery-threads': { type: 'string' },
     // `[workers] nice` (the render threads' nice increment); default: the engine's.
@@ -145,7 +150,11 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const workers = { deliveryThreads: wholeNumberOption('delivery-threads', values['delivery-threads']), nice: wholeNumberOption('nice', values.nice) };
+  const workers = {
+    threads: wholeNumberOption('threads', values.threads),
+    deliveryThreads: wholeNumberOption('delivery-threads', values['delivery-threads']),
+    nice: wholeNumberOption('nice', values.nice),
+  };
   const stamp = Date.now();
   mkdirSync('bench/results', { recursive: true });
   const profileFile = values.profile ? join('bench/results', `relay-${stamp}-main.cpuprofile`) : null;
@@ -163,7 +172,7 @@ async function main(): Promise<void> {
       `| mxpress (submission → queue → sink) | ${mx.acceptSeconds.toFixed(1)} | ${mx.seconds.toFixed(1)} | ${mx.perSecond.toFixed(0)} | ${cpu} |`,
       ...(pf ? [`| postfix (smtpd → queue → sink) | - | ${pf.endToEnd.seconds.toFixed(1)} | ${pf.endToEnd.perSecond.toFixed(0)} | - |`] : []),
       '',
-      `${pf ? `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ` : ''}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end; mxpress with ${mx.deliveryThreads} delivery threads, render threads at nice +${mx.nice}.`,
+      `${pf ? `mxpress / postfix end to end: ${(mx.perSecond / pf.endToEnd.perSecond).toFixed(2)}× (target 3×); ` : ''}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end; mxpress with ${mx.threads} render and ${mx.deliveryThreads} delivery threads, render threads at nice +${mx.nice}.`,
       ...(profileFile ? [`main-thread CPU profile: ${profileFile}`] : []),
     ];
     console.log(lines.join('\n'));

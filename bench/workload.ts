@@ -31,6 +31,8 @@ export interface WorkloadSpec {
   sources: string[];
   /** Tracked links and the open pixel, the template prepared once or parsed per message (bench/content.ts). */
   tracking?: BenchTracking;
+  /** `[workers] threads` (render threads); not given: the engine's default for this host. */
+  threads?: number;
   /** `[workers] delivery_threads`; not given: the engine's default for this host. */
   deliveryThreads?: number;
   /** `[workers] nice`; not given: the engine's default. */
