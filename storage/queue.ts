@@ -109,8 +109,11 @@ export interface QueueStore {
   releaseLeases(now: number, ids?: number[]): number;
   /** Extends the leases of rows still held by this engine to `leaseUntil`; returns how many were renewed. */
   renewLeases(ids: readonly number[], leaseUntil: number): number;
-  /** Marks running campaigns with no live recipients as finished. */
-  finishCampaigns(now: number): number;
+  /**
+   * Marks running campaigns with no live recipients as finished (a message's bytes are deleted in
+   * the same transaction); `ids`: only those campaigns, else every running one.
+   */
+  finishCampaigns(now: number, ids?: readonly number[]): number;
 
   /** The earliest retry of a running campaign or start of a scheduled one; null when nothing waits. */
   nextDueAt(): number | null;

@@ -64,7 +64,7 @@ export async function campaignEditRoutes(app: FastifyInstance, o: { store: Store
     {
       schema: {
         tags: ['campaigns'],
-        summary: 'A new draft with the same content, attachments and recipients (all queued afresh), from a campaign in any state',
+        summary: 'A new draft with the same content, attachments and recipients (all queued afresh), from a campaign in any state; 409 for a submitted message (no template)',
         params: idParams,
         body: { type: ['object', 'null'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
         response: { 201: campaignSchema },
@@ -84,7 +84,7 @@ export async function campaignEditRoutes(app: FastifyInstance, o: { store: Store
         tags: ['campaigns'],
         summary:
           `Send the campaign's message to up to ${MAX_TEST_RECIPIENTS} addresses now, through the engine, as a test campaign of its own ` +
-          '(its id is returned: watch its stats); the tested campaign\'s state and stats do not change',
+          '(its id is returned: watch its stats); the tested campaign\'s state and stats do not change; 409 for a submitted message (no template)',
         params: idParams,
         body: {
           type: 'object',

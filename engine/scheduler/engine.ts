@@ -34,6 +34,12 @@ export interface SchedulerDeps {
 export type StopWhen = (state: { inFlight: number; nextDueAt: number | null; now: number }) => boolean;
 
 /** Stop once nothing is in flight and nothing falls due within `maxWaitMs` (what `send` does). */
+/**
+ * How often every running campaign is checked for its end, not only those with outcomes: the check
+ * reads each running campaign (every queued submitted message is one), ~0.5 us each.
+ */
+const SWEEP_MS = 60_000;
+
 export function untilQuiet(maxWaitMs: number): StopWhen {
   return ({ inFlight, nextDueAt, now }) => inFlight === 0 && (nextDueAt === null || nextDueAt - now > maxWaitMs);
 }
@@ -47,6 +53,9 @@ export class Scheduler {
   private stopping = false;
   private wakeIdle: (() => void) | null = null;
   private lastSecondCheck = -Infinity;
+  private lastSweep = -Infinity;
+  /** Campaigns with an outcome since the last finish check: the ones that may have ended. */
+  private touched = new Set<number>();
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -61,6 +70,7 @@ export class Scheduler {
   readonly report = (r: ClaimedRecipient, result: AttemptResult, ctx: AttemptContext): void => {
     if (!this.settle(r.id)) return;
     this.deps.recorder.record(r, result, ctx);
+    this.touched.add(r.campaignId);
     this.poke();
   };
 
@@ -71,7 +81,7 @@ export class Scheduler {
       await this.claimUntil(stopWhen);
       await this.drain();
       // What ended in the last second is marked too, so a caller that stops the run sees it finished.
-      this.deps.store.finishCampaigns(this.deps.now());
+      this.finish(this.deps.now(), true);
     } finally {
       clearInterval(renewal);
     }
@@ -101,7 +111,7 @@ export class Scheduler {
 
   /**
    * Once a second, busy or idle: scheduled campaigns whose time has come start claiming, and those
-   * with no recipient left to try are marked finished (a submitted message's bytes are dropped then,
+   * with no recipient left to try are marked finished (a submitted message's bytes are deleted then,
    * so under a steady relay load they must not wait for an idle moment).
    */
   private everySecond(now: number): void {
@@ -109,7 +119,26 @@ export class Scheduler {
     this.lastSecondCheck = now;
     const started = this.deps.store.startScheduled(now);
     if (started > 0) this.deps.log.info({ started }, 'scheduled campaigns started');
-    this.deps.store.finishCampaigns(now);
+    this.finish(now, now - this.lastSweep >= SWEEP_MS);
+  }
+
+  /**
+   * Marks ended campaigns finished: those with outcomes since the last check, or (`sweep`) every
+   * running one, for those ended another way (suppressions, reports by mail, another engine). A
+   * store failure (a full disk) is logged, not thrown: the next check tries again.
+   */
+  private finish(now: number, sweep: boolean): void {
+    const ids = [...this.touched];
+    this.touched.clear();
+    try {
+      // Outcomes still buffered would leave their campaigns live in the store.
+      this.deps.recorder.flush();
+      this.deps.store.finishCampaigns(now, sweep ? undefined : ids);
+      if (sweep) this.lastSweep = now;
+    } catch (err) {
+      for (const id of ids) this.touched.add(id);
+      this.deps.log.error({ err: (err as Error).message }, 'could not mark finished campaigns; trying again in a second');
+    }
   }
 
   /** Stops claiming; the run loop then drains. */

@@ -71,6 +71,14 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
     return row ? toCampaign(row) : null;
   };
   const required = (id: number) => requireCampaign({ getCampaign }, id);
+  /** A campaign with a template to copy: a submitted message has none (its bytes are its own, and go when it ends). */
+  const withTemplate = (id: number, doing: string): Campaign => {
+    const c = required(id);
+    if ((sql.get(`SELECT submitted FROM campaigns WHERE id = ?`).get(id) as { submitted: number }).submitted === 1) {
+      throw new StoreError('STORE_STATE', `campaign ${id} is a submitted message, not a template: it cannot be ${doing}; submit it again instead`);
+    }
+    return c;
+  };
 
   const beginImport = (c: CampaignInput, now: number): number =>
     db.transaction(() => {
@@ -173,13 +181,13 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
       });
     },
     cloneCampaign(id, name, now) {
-      const c = required(id);
+      const c = withTemplate(id, 'copied');
       const input = { ...c, name, attachments: campaignAttachments(id) };
       const made = fillNewCampaign(input, c.ownerId ?? null, now, (to) => copyCampaignRecipients(db, to, id, now));
       return getCampaign(made.campaignId)!;
     },
     testSend(id, recipients, now) {
-      const c = required(id);
+      const c = withTemplate(id, 'test-sent');
       const input = { ...c, name: `Test of #${id}: ${c.name}`, attachments: campaignAttachments(id) };
       return db.transaction(() => {
         const made = fillNewCampaign(input, c.ownerId ?? null, now, (to) => {

@@ -44,6 +44,13 @@ const UPDATE_RECIPIENT = `UPDATE recipients SET status = @status, attempts = att
    RETURNING domain`;
 const INSERT_EVENT = `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
    VALUES (@at, @recipientId, @campaignId, @status, @category, @sourceIp, @mxHost, @code, @enhanced, @text, @durationMs, @tls)`;
+// The counters (kept in the same transactions as the rows) rule out a campaign with live recipients
+// in one seek; the rows, read only for a campaign they leave, have the last word, so a counter that
+// were ever wrong could not end one early.
+const FINISH = `UPDATE campaigns SET status = 'finished', finished_at = ?
+   WHERE status = 'running'
+     AND NOT EXISTS (SELECT 1 FROM campaign_counts k WHERE k.campaign_id = campaigns.id AND k.status IN ${LIVE} AND k.n > 0)
+     AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = campaigns.id AND r.status IN ${LIVE})`;
 // A scheduled campaign's start time is due work too: the loop wakes for it.
 const NEXT_DUE = `SELECT MIN(t) AS t FROM (
      SELECT MIN(next_attempt_at) AS t FROM recipients
@@ -109,20 +116,11 @@ export function sqliteQueue(sql: StatementCache, stats: SqliteStats, campaigns: 
       return sql.unsynced(() => db.transaction(() => ids.reduce((n, id) => n + renew.run({ id, leaseUntil }).changes, 0))());
     },
 
-    finishCampaigns(now) {
+    finishCampaigns(now, ids) {
       return db.transaction(() => {
-        const finished = sql
-          .get(
-            // Run once a second under load: the counters (kept in the same transactions as the rows)
-            // rule out a campaign with live recipients in one seek; the rows, read only for a campaign
-            // they leave, have the last word, so a counter that were ever wrong could not end one early.
-            `UPDATE campaigns SET status = 'finished', finished_at = ?
-             WHERE status = 'running'
-               AND NOT EXISTS (SELECT 1 FROM campaign_counts k WHERE k.campaign_id = campaigns.id AND k.status IN ${LIVE} AND k.n > 0)
-               AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = campaigns.id AND r.status IN ${LIVE})
-             RETURNING id`,
-          )
-          .all(now) as { id: number }[];
+        const finished = ids
+          ? ids.flatMap((id) => sql.get(`${FINISH} AND id = ? RETURNING id`).all(now, id) as { id: number }[])
+          : (sql.get(`${FINISH} RETURNING id`).all(now) as { id: number }[]);
         for (const { id } of finished) dropMessageBytes(sql, id);
         return finished.length;
       })();

@@ -89,6 +89,12 @@ describe('inject API: POST /api/v1/messages and the status per recipient', () =>
     const retry = await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/retry-bounced`, headers: bearer('one@x.test'), payload: { category: 'other' } });
     assert.equal(retry.statusCode, 409, retry.body);
     assert.match(retry.body, /submitted message that ended, and its bytes were dropped/);
+    // A message has no template: copying or test-sending it would send empty mail.
+    const clone = await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/clone`, headers: bearer('one@x.test'), payload: {} });
+    const testSend = await app.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/test-send`, headers: bearer('one@x.test'), payload: { to: ['t@inbox.test'] } });
+    assert.deepEqual([clone.statusCode, testSend.statusCode], [409, 409], `${clone.body} ${testSend.body}`);
+    assert.match(clone.body, /is a submitted message, not a template: it cannot be copied/);
+    assert.equal(store.listCampaigns(null, 100).filter((c) => c.name.startsWith('Copy of') || c.name.startsWith('Test of')).length, 0, 'nothing was made');
   });
 
   test('a raw message goes out as it is, with a Message-ID and Date added when missing, and its signature verifies whatever its line ends; a suppressed address ends suppressed', async () => {

@@ -130,7 +130,10 @@ test('a submitted message keeps its bytes until it ends: then they are dropped, 
     store.recordAttempts([attempt(idOf(a!), a!, 'delivered', 4), { ...attempt(idOf(b!), b!, 'bounced', 4), category: 'bad-mailbox' }, attempt(idOf(c!), c!, 'deferred', 4, 60_000)]);
     store.transitionCampaign(d!, ['running'], 'cancelled', 5);
 
-    assert.equal(store.finishCampaigns(6), 2, 'the delivered and the bounced message end; the deferred one does not');
+    assert.equal(store.finishCampaigns(6, [c!]), 0, 'a message still to be tried does not end');
+    assert.equal(store.finishCampaigns(6, [a!]), 1, 'only the campaigns named are checked');
+    assert.equal(store.getCampaign(b!)!.status, 'running');
+    assert.equal(store.finishCampaigns(6), 1, 'a check of every running campaign ends the bounced one too');
     for (const ended of [a!, b!, d!]) {
       assert.throws(() => store.messages.raw(ended), (err: Error & { code?: string }) => err.code === 'STORE_STATE' && /bytes were dropped/.test(err.message));
     }
