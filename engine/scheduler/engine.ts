@@ -33,13 +33,13 @@ export interface SchedulerDeps {
 
 export type StopWhen = (state: { inFlight: number; nextDueAt: number | null; now: number }) => boolean;
 
-/** Stop once nothing is in flight and nothing falls due within `maxWaitMs` (what `send` does). */
 /**
  * How often every running campaign is checked for its end, not only those with outcomes: the check
  * reads each running campaign (every queued submitted message is one), ~0.5 us each.
  */
 const SWEEP_MS = 60_000;
 
+/** Stop once nothing is in flight and nothing falls due within `maxWaitMs` (what `send` does). */
 export function untilQuiet(maxWaitMs: number): StopWhen {
   return ({ inFlight, nextDueAt, now }) => inFlight === 0 && (nextDueAt === null || nextDueAt - now > maxWaitMs);
 }

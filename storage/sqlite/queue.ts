@@ -36,21 +36,28 @@ const CLAIM = `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at 
      (SELECT revision FROM campaigns WHERE campaigns.id = recipients.campaign_id) AS campaign_revision`;
 const RENEW_LEASE = `UPDATE recipients SET lease_until = @leaseUntil, next_attempt_at = @leaseUntil
    WHERE id = @id AND lease_until IS NOT NULL AND status IN ${LIVE}`;
-const UPDATE_RECIPIENT = `UPDATE recipients SET status = @status, attempts = attempts + 1,
+// A row that ended while its attempt was in flight (its campaign cancelled) keeps its end when the
+// attempt was only deferred: it must not come back to life as live. A delivery or a bounce did
+// happen, and is what it records.
+const KEEP_END = `@status = 'deferred' AND status NOT IN ${LIVE}`;
+const UPDATE_RECIPIENT = `UPDATE recipients SET attempts = attempts + 1,
+     status = CASE WHEN ${KEEP_END} THEN status ELSE @status END,
+     category = CASE WHEN ${KEEP_END} THEN category ELSE @category END,
      next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at), lease_until = NULL,
-     source_ip = COALESCE(@sourceIp, source_ip), category = @category, last_code = @code,
-     last_text = @text, updated_at = @at
+     source_ip = COALESCE(@sourceIp, source_ip), last_code = @code, last_text = @text, updated_at = @at
    WHERE id = @recipientId
    RETURNING domain`;
 const INSERT_EVENT = `INSERT INTO events (at, recipient_id, campaign_id, status, category, source_ip, mx_host, code, enhanced, text, duration_ms, tls)
    VALUES (@at, @recipientId, @campaignId, @status, @category, @sourceIp, @mxHost, @code, @enhanced, @text, @durationMs, @tls)`;
 // The counters (kept in the same transactions as the rows) rule out a campaign with live recipients
-// in one seek; the rows, read only for a campaign they leave, have the last word, so a counter that
-// were ever wrong could not end one early.
+// in one seek; the rows, read only for a campaign the counters let through, have the last word, so a
+// counter that were ever wrong could not end one early.
 const FINISH = `UPDATE campaigns SET status = 'finished', finished_at = ?
    WHERE status = 'running'
      AND NOT EXISTS (SELECT 1 FROM campaign_counts k WHERE k.campaign_id = campaigns.id AND k.status IN ${LIVE} AND k.n > 0)
      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = campaigns.id AND r.status IN ${LIVE})`;
+const FINISH_ALL = `${FINISH} RETURNING id`;
+const FINISH_ONE = `${FINISH} AND id = ? RETURNING id`;
 // A scheduled campaign's start time is due work too: the loop wakes for it.
 const NEXT_DUE = `SELECT MIN(t) AS t FROM (
      SELECT MIN(next_attempt_at) AS t FROM recipients
@@ -119,8 +126,8 @@ export function sqliteQueue(sql: StatementCache, stats: SqliteStats, campaigns: 
     finishCampaigns(now, ids) {
       return db.transaction(() => {
         const finished = ids
-          ? ids.flatMap((id) => sql.get(`${FINISH} AND id = ? RETURNING id`).all(now, id) as { id: number }[])
-          : (sql.get(`${FINISH} RETURNING id`).all(now) as { id: number }[]);
+          ? ids.flatMap((id) => sql.get(FINISH_ONE).all(now, id) as { id: number }[])
+          : (sql.get(FINISH_ALL).all(now) as { id: number }[]);
         for (const { id } of finished) dropMessageBytes(sql, id);
         return finished.length;
       })();

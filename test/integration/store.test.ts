@@ -167,3 +167,19 @@ test('finishCampaigns ends a campaign only when its rows say so: a live counter 
   assert.equal(store.getCampaign(id)!.status, 'finished');
   store.close();
 });
+
+test('an attempt in flight when its campaign is cancelled: deferred leaves it cancelled, a delivery is recorded', () => {
+  const { store } = fresh();
+  const id = store.beginImport(campaign, 1000);
+  store.addRecipients(id, recipients(2), [], 1000);
+  store.finishImport(id);
+  store.transitionCampaign(id, ['draft'], 'running', 1000);
+  const [first, second] = store.claimDue(2000, 10, 9000);
+  store.transitionCampaign(id, ['running'], 'cancelled', 2100);
+  store.recordAttempts([attempt(first!.id, id, 'deferred', 2200, 60_000), attempt(second!.id, id, 'delivered', 2200)]);
+  const counts = store.campaignSummary(id).counts.map((c) => [c.status, c.count]);
+  assert.deepEqual(counts, [['cancelled', 1], ['delivered', 1]], 'nothing is live again in a cancelled campaign');
+  assert.equal(store.queueStatus(2300).byStatus.deferred, 0);
+  assert.equal(store.campaignCounters(id).counts.find((c) => c.status === 'deferred'), undefined, 'the counters agree');
+  store.close();
+});
