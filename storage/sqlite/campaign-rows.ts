@@ -73,11 +73,12 @@ export function sqliteCampaigns(sql: StatementCache, stats: SqliteStats): Campai
   const required = (id: number) => requireCampaign({ getCampaign }, id);
   /** A campaign with a template to copy: a submitted message has none (its bytes are its own, and go when it ends). */
   const withTemplate = (id: number, doing: string): Campaign => {
-    const c = required(id);
-    if ((sql.get(`SELECT submitted FROM campaigns WHERE id = ?`).get(id) as { submitted: number }).submitted === 1) {
+    // One read: the row says both what the campaign is and whether it is a message.
+    const row = sql.get(CAMPAIGN).get(id) as CampaignRow | undefined;
+    if (row?.submitted === 1) {
       throw new StoreError('STORE_STATE', `campaign ${id} is a submitted message, not a template: it cannot be ${doing}; submit it again instead`);
     }
-    return c;
+    return requireCampaign({ getCampaign: () => (row ? toCampaign(row) : null) }, id);
   };
 
   const beginImport = (c: CampaignInput, now: number): number =>

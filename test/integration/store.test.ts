@@ -18,6 +18,14 @@ function recipients(n: number) {
   return Array.from({ length: n }, (_, i) => ({ email: `u${i}@d${i % 3}.test`, domain: `d${i % 3}.test`, attrs: { i: String(i) } }));
 }
 
+/** A running campaign of `n` recipients (finishImport makes it running); its id. */
+function runningCampaign(store: Store, n: number): number {
+  const id = store.beginImport(campaign, 1000);
+  store.addRecipients(id, recipients(n), [], 1000);
+  store.finishImport(id);
+  return id;
+}
+
 function attempt(id: number, campaignId: number, status: AttemptRecord['status'], at: number, next: number | null = null): AttemptRecord {
   return { recipientId: id, campaignId, status, nextAttemptAt: next, category: status === 'delivered' ? null : 'other', sourceIp: '127.0.1.1', mxHost: 'mx.test', code: 250, enhanced: null, text: 'ok', durationMs: 3, tls: 'none', at };
 }
@@ -51,9 +59,7 @@ test('duplicates are dropped, suppressed addresses end suppressed', () => {
 
 test('claims are leases: invisible while leased, due again after release (crash recovery)', () => {
   const { store, path } = fresh();
-  const id = store.beginImport(campaign, 1000);
-  store.addRecipients(id, recipients(6), [], 1000);
-  store.finishImport(id);
+  const id = runningCampaign(store, 6);
   const a = store.claimDue(2000, 4, 60_000);
   assert.equal(a.length, 4);
   assert.equal(store.claimDue(2000, 10, 60_000).length, 2, 'leased rows are not claimed twice');
@@ -150,10 +156,7 @@ test('a submitted message keeps its bytes until it ends: then they are dropped, 
 
 test('finishCampaigns ends a campaign only when its rows say so: a live counter is not trusted alone', () => {
   const { store, path } = fresh();
-  const id = store.beginImport(campaign, 1000);
-  store.addRecipients(id, recipients(3), [], 1000);
-  store.finishImport(id);
-  store.transitionCampaign(id, ['draft'], 'running', 1000);
+  const id = runningCampaign(store, 3);
   const claimed = store.claimDue(2000, 10, 9000);
   store.recordAttempts(claimed.slice(0, 2).map((r) => attempt(r.id, id, 'delivered', 2100)));
   // A counter that disagreed with the rows (it never should) must not end a campaign with a live recipient.
@@ -170,10 +173,7 @@ test('finishCampaigns ends a campaign only when its rows say so: a live counter 
 
 test('an attempt in flight when its campaign is cancelled: deferred leaves it cancelled, a delivery is recorded', () => {
   const { store } = fresh();
-  const id = store.beginImport(campaign, 1000);
-  store.addRecipients(id, recipients(2), [], 1000);
-  store.finishImport(id);
-  store.transitionCampaign(id, ['draft'], 'running', 1000);
+  const id = runningCampaign(store, 2);
   const [first, second] = store.claimDue(2000, 10, 9000);
   store.transitionCampaign(id, ['running'], 'cancelled', 2100);
   store.recordAttempts([attempt(first!.id, id, 'deferred', 2200, 60_000), attempt(second!.id, id, 'delivered', 2200)]);
