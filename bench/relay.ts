@@ -1,6 +1,6 @@
 /**
  * `npm run bench:relay [-- --n 5000] [-- --rounds R] [-- --kb 10] [-- --profile] [-- --no-postfix]
- * [-- --threads N] [-- --delivery-threads N] [-- --nice N]`: SMTP relay end to end, mxpress against
+ * [-- --threads N] [-- --delivery-threads N] [-- --nice N] [-- --no-dkim]`: SMTP relay end to end, mxpress against
  * Postfix in the same run (issue 6). Postfix's smtp-source injects `n` messages of `kb` KB into each
  * over 20 parallel sessions; both relay to the same smtp-sink. Time: from the first connection to
  * the last message delivered. Postfix's rate moves run to run more than ours, so `--rounds R` runs
@@ -9,6 +9,8 @@
  * before its 250, and delivers it. CPU per message (this process: all threads, and the main thread
  * alone) is the figure that stays comparable on a loaded machine. `--profile` writes a V8 CPU profile
  * of the main thread during the mxpress run (read it with `tsx bench/profile.ts <file>`).
+ * mxpress DKIM-signs each message (RSA-2048) unless `--no-dkim`: Postfix here signs nothing, so
+ * `--no-dkim` is the like-for-like comparison, and the default is what a sender domain with a key costs.
  * Prints a table and writes bench/results/relay-<time>.json.
  */
 import { execFile } from 'node:child_process';
@@ -53,6 +55,8 @@ interface Measured {
   threads: number;
   deliveryThreads: number;
   nice: number;
+  /** Signed with RSA-2048 (the default), or not (`--no-dkim`). */
+  dkim: boolean;
 }
 
 /** A V8 CPU profile of this (the main) thread, from start() until the returned stop writes it. */
@@ -68,12 +72,19 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-async function mxpressRelay(world: { dns: string; port: number }, n: number, kb: number, workers: Pick<WorkloadSpec, 'threads' | 'deliveryThreads' | 'nice'>, profileFile: string | null): Promise<Measured> {
+interface RelayRun {
+  n: number;
+  kb: number;
+  workers: Pick<WorkloadSpec, 'threads' | 'deliveryThreads' | 'nice'>;
+  dkim: boolean;
+}
+
+async function mxpressRelay(world: { dns: string; port: number }, { n, kb, workers, dkim }: RelayRun, profileFile: string | null): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mxpress-relay-'));
   try {
     const configPath = join(dir, 'mxpress.toml');
     const submission = ['[submission]', 'enabled = true', 'listen = "127.0.0.1:0"', 'rate = "1000000/s"', 'relay_networks = ["127.0.0.1/32"]', 'relay_user = "bench@sender.test"'].join('\n');
-    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: ['rsa-sha256'], sources: SOURCES, ...workers, dns: world.dns, port: world.port }, submission));
+    writeFileSync(configPath, configToml(dir, { kind: 'deliver', recipients: n, domains: 1, kb, dkim: dkim ? ['rsa-sha256'] : [], sources: SOURCES, ...workers, dns: world.dns, port: world.port }, submission));
     const config = loadConfig(configPath, {});
     const store = openSqliteStore(config.storage.path);
     store.addUser('bench@sender.test', 'sender', null, Date.now());
@@ -113,6 +124,7 @@ async function mxpressRelay(world: { dns: string; port: number }, n: number, kb:
         threads: config.workers.threads,
         deliveryThreads: config.workers.deliveryThreads,
         nice: config.workers.nice,
+        dkim,
       };
     } finally {
       await server.close();
@@ -144,6 +156,8 @@ async function main(): Promise<void> {
     'delivery-threads': { type: 'string' },
     // `[workers] nice` (the render threads' nice increment); default: the engine's.
     nice: { type: 'string' },
+    // No DKIM key for the sender domain: like for like with Postfix, which signs nothing here.
+    'no-dkim': { type: 'boolean' },
   });
   const n = Number(values.n);
   const kb = Number(values.kb);
@@ -168,7 +182,7 @@ async function main(): Promise<void> {
     const measured: { mxpress: Measured; postfix: PostfixResult | null }[] = [];
     for (let round = 1; round <= rounds; round++) {
       process.stderr.write(`relay: ${n} × ${kb} KB, ${SESSIONS} smtp-source sessions, sink ${world.kind}, round ${round} of ${rounds}; mxpress …\n`);
-      const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, n, kb, workers, round === 1 ? profileFile : null);
+      const mx = await mxpressRelay({ dns: world.dns.server, port: world.port }, { n, kb, workers, dkim: !values['no-dkim'] }, round === 1 ? profileFile : null);
       const pf = values['no-postfix'] ? null : (process.stderr.write('relay: postfix …\n'), await comparePostfix(sink, n, kb));
       measured.push({ mxpress: mx, postfix: pf });
     }
@@ -201,7 +215,7 @@ function report(measured: { mxpress: Measured; postfix: PostfixResult | null }[]
     `|---|---|---|---|---|`,
     ...rows,
     '',
-    `${ratioLine}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end; mxpress with ${last.threads} render and ${last.deliveryThreads} delivery threads, render threads at nice +${last.nice}.`,
+    `${ratioLine}${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)} at the end; mxpress ${last.dkim ? 'signing RSA-2048' : 'not signing (--no-dkim)'}, with ${last.threads} render and ${last.deliveryThreads} delivery threads, render threads at nice +${last.nice}.`,
     ...(profileFile ? [`main-thread CPU profile (round 1): ${profileFile}`] : []),
   ];
 }
