@@ -76,4 +76,3 @@ export function sqliteMessages(sql: StatementCache, stats: SqliteStats): Message
     },
   };
 }
-
